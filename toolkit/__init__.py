@@ -1,0 +1,58 @@
+"""scaleout: take pandas and scikit-learn work onto Apache Spark.
+
+Examples
+--------
+>>> import toolkit as tk
+>>> spark = tk.session()                                  # doctest: +SKIP
+>>> sdf = tk.to_spark(pandas_frame, index_col="id")       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from toolkit.bridge import to_pandas, to_pandas_on_spark, to_spark
+from toolkit.exceptions import (
+    DestinationExistsError,
+    DriverMemoryError,
+    InputFileError,
+    InvalidInputError,
+    MissingDependencyError,
+    ModelLoadError,
+    SchemaMismatchError,
+    ScoringJobError,
+    SessionError,
+    ToolkitAdviceWarning,
+    ToolkitError,
+    TrackingError,
+    UnsupportedInputError,
+    UnsupportedMethodError,
+    UnsupportedPandasAPIError,
+    UntrustedModelError,
+)
+from toolkit.session import is_connect, session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DestinationExistsError",
+    "DriverMemoryError",
+    "InputFileError",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "ModelLoadError",
+    "SchemaMismatchError",
+    "ScoringJobError",
+    "SessionError",
+    "ToolkitAdviceWarning",
+    "ToolkitError",
+    "TrackingError",
+    "UnsupportedInputError",
+    "UnsupportedMethodError",
+    "UnsupportedPandasAPIError",
+    "UntrustedModelError",
+    "__version__",
+    "is_connect",
+    "session",
+    "to_pandas",
+    "to_pandas_on_spark",
+    "to_spark",
+]

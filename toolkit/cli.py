@@ -1,0 +1,102 @@
+"""The ``scaleout`` command line: the one composition root.
+
+Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_run_<name>(args)``;
+adapters and benchmarks are imported lazily, inside the ``_run_`` functions.
+
+Examples
+--------
+$ scaleout --help
+$ scaleout info
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from toolkit.exceptions import ToolkitError
+
+__all__ = ["main"]
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``scaleout`` command line and return its exit status.
+
+    Examples
+    --------
+    >>> main(["info"])  # doctest: +SKIP
+    0
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except ToolkitError as exc:
+        print(f"scaleout {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"scaleout {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from toolkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="scaleout",
+        description="Run pandas code and score scikit-learn models on Apache Spark.",
+    )
+    parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_info,):
+        add(commands)
+    return parser
+
+
+def _command(commands: argparse._SubParsersAction, name: str, run: Runner, help: str):
+    sub = commands.add_parser(name, help=help, description=help)
+    sub.set_defaults(run=run)
+    return sub
+
+
+# -- info ---------------------------------------------------------------------------------
+
+
+def _add_info(commands: argparse._SubParsersAction) -> None:
+    _command(commands, "info", _run_info, "Show versions, Java and the Spark target in use.")
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    import os
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from toolkit.session import check_java
+
+    rows = {"python": platform.python_version()}
+    for package in ("scaleout", "pyspark", "pandas", "pyarrow", "scikit-learn", "mlflow", "skops"):
+        try:
+            rows[package] = version(package)
+        except PackageNotFoundError:
+            rows[package] = "not installed"
+    try:
+        rows["java"] = str(check_java())
+    except ToolkitError as exc:
+        rows["java"] = f"missing: {exc}"
+    rows["spark target"] = (
+        os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER") or "local[*] (embedded)"
+    )
+    width = max(map(len, rows))
+    for key, value in rows.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The scaleout error tree.
+
+Every error the toolkit raises is a :class:`ToolkitError`. Each subclass also
+inherits the builtin exception it refines, so ``except ValueError`` keeps
+working for code that predates scaleout. Messages say what was expected, what
+arrived and how to fix it.
+
+::
+
+    ToolkitError
+    ├── SessionError(RuntimeError)            no Java, Java too old, Spark will not start
+    ├── DriverMemoryError(MemoryError)        refusing to collect too many rows to the driver
+    ├── MissingDependencyError(ImportError)   an optional library is not installed
+    ├── UnsupportedInputError(TypeError)      data of a kind scaleout does not take
+    ├── SchemaMismatchError(ValueError)       missing columns, wrong types, wrong feature count
+    ├── InvalidInputError(ValueError)         the model refused a value (handle_invalid="error")
+    ├── UnsupportedMethodError(AttributeError) the model has no such method (predict_proba, ...)
+    ├── ModelLoadError(ValueError)            a model file or URI cannot be read
+    │   └── UntrustedModelError               pickle without trusted=True, unknown skops types
+    ├── InputFileError(ValueError)            an input file is corrupt, empty or lacks a column
+    ├── DestinationExistsError(FileExistsError) output exists and mode is not "overwrite"
+    ├── ScoringJobError(RuntimeError)         a distributed scoring job failed
+    ├── UnsupportedPandasAPIError(NotImplementedError) pandas API not available on Spark
+    └── TrackingError(RuntimeError)           the MLflow store cannot be reached or written
+
+    ToolkitAdviceWarning(UserWarning)          works, but there is a better way
+
+Examples
+--------
+>>> from toolkit.exceptions import SchemaMismatchError, ToolkitError
+>>> issubclass(SchemaMismatchError, ValueError) and issubclass(SchemaMismatchError, ToolkitError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DestinationExistsError",
+    "DriverMemoryError",
+    "InputFileError",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "ModelLoadError",
+    "ScoringJobError",
+    "SchemaMismatchError",
+    "SessionError",
+    "ToolkitAdviceWarning",
+    "ToolkitError",
+    "TrackingError",
+    "UnsupportedInputError",
+    "UnsupportedMethodError",
+    "UnsupportedPandasAPIError",
+    "UntrustedModelError",
+]
+
+
+class ToolkitError(Exception):
+    """Root of every error raised by scaleout."""
+
+
+class SessionError(ToolkitError, RuntimeError):
+    """Spark cannot start: Java is missing or too old, or the master is unreachable."""
+
+
+class DriverMemoryError(ToolkitError, MemoryError):
+    """Collecting the data would put more rows on the driver than allowed."""
+
+
+class MissingDependencyError(ToolkitError, ImportError):
+    """An optional library needed for this call is not installed."""
+
+
+class UnsupportedInputError(ToolkitError, TypeError):
+    """The data is not a pandas, pandas-on-Spark or Spark DataFrame (or not of the kind allowed)."""
+
+
+class SchemaMismatchError(ToolkitError, ValueError):
+    """The data does not have the columns or types the model needs."""
+
+
+class InvalidInputError(ToolkitError, ValueError):
+    """The model refused a value and ``handle_invalid="error"`` was chosen."""
+
+
+class UnsupportedMethodError(ToolkitError, AttributeError):
+    """The model does not implement the requested method."""
+
+
+class ModelLoadError(ToolkitError, ValueError):
+    """A model source cannot be read or is not a fitted scikit-learn model."""
+
+
+class UntrustedModelError(ModelLoadError):
+    """Loading the model would run untrusted code (pickle) or unknown skops types."""
+
+
+class InputFileError(ToolkitError, ValueError):
+    """An input file is corrupt, empty or lacks a required column."""
+
+
+class DestinationExistsError(ToolkitError, FileExistsError):
+    """The output destination exists and ``mode="overwrite"`` was not given."""
+
+
+class ScoringJobError(ToolkitError, RuntimeError):
+    """A distributed scoring job failed; the message carries the worker's reason."""
+
+
+class UnsupportedPandasAPIError(ToolkitError, NotImplementedError):
+    """A pandas API has no pandas-on-Spark equivalent under the current fallback policy."""
+
+
+class TrackingError(ToolkitError, RuntimeError):
+    """The MLflow tracking store cannot be reached or written."""
+
+
+class ToolkitAdviceWarning(UserWarning):
+    """The call works, but there is a faster or safer way to do it."""
