@@ -28,6 +28,8 @@ from toolkit.exceptions import (
     UnsupportedPandasAPIError,
     UntrustedModelError,
 )
+from toolkit.models import fingerprint, load_model, save_model
+from toolkit.scoring import register_udf, score, scoring_udf
 from toolkit.session import is_connect, session
 
 __version__ = "0.1.0"
@@ -50,7 +52,13 @@ __all__ = [
     "UnsupportedPandasAPIError",
     "UntrustedModelError",
     "__version__",
+    "fingerprint",
     "is_connect",
+    "load_model",
+    "register_udf",
+    "save_model",
+    "score",
+    "scoring_udf",
     "session",
     "to_pandas",
     "to_pandas_on_spark",

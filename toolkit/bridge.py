@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from toolkit.exceptions import DriverMemoryError, UnsupportedInputError
+from toolkit.exceptions import DriverMemoryError, UnsupportedInputError, worker_errors
 
 __all__ = ["DEFAULT_MAX_ROWS", "frame_kind", "to_pandas", "to_pandas_on_spark", "to_spark"]
 
@@ -113,19 +113,20 @@ def to_pandas(
     if kind == "pandas":
         return data.set_index(_as_list(index_col)) if index_col is not None else data
     if kind == "pandas_on_spark":
-        if max_rows is not None:
-            _guard(len(data.head(max_rows + 1)), max_rows, lambda: len(data))
-        with warnings.catch_warnings():  # the guard above is the advice pandas-on-Spark gives
-            warnings.simplefilter("ignore")
+        with worker_errors(), warnings.catch_warnings():
+            if max_rows is not None:
+                _guard(len(data.head(max_rows + 1)), max_rows, lambda: len(data))
+            warnings.simplefilter("ignore")  # the guard is the advice pandas-on-Spark would give
             return data.to_pandas()
     if data.isStreaming:
         raise UnsupportedInputError(
             "to_pandas got a streaming DataFrame, which has no end to collect. "
             "Write it with writeStream (or score it with tk.score) instead."
         )
-    if max_rows is not None:
-        _guard(data.limit(max_rows + 1).count(), max_rows, data.count)
-    return _restore_pandas(data.toPandas(), data.schema, index_col)
+    with worker_errors():
+        if max_rows is not None:
+            _guard(data.limit(max_rows + 1).count(), max_rows, data.count)
+        return _restore_pandas(data.toPandas(), data.schema, index_col)
 
 
 def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:

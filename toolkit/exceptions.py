@@ -34,6 +34,9 @@ True
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 __all__ = [
     "DestinationExistsError",
     "DriverMemoryError",
@@ -51,6 +54,8 @@ __all__ = [
     "UnsupportedMethodError",
     "UnsupportedPandasAPIError",
     "UntrustedModelError",
+    "from_worker_error",
+    "worker_errors",
 ]
 
 
@@ -116,3 +121,46 @@ class TrackingError(ToolkitError, RuntimeError):
 
 class ToolkitAdviceWarning(UserWarning):
     """The call works, but there is a faster or safer way to do it."""
+
+
+@contextlib.contextmanager
+def worker_errors() -> Iterator[None]:
+    """Inside this block, a ToolkitError raised in a Spark worker is re-raised as itself.
+
+    Examples
+    --------
+    >>> with worker_errors():           # doctest: +SKIP
+    ...     scored.collect()            # InvalidInputError, not a PythonException
+    """
+    try:
+        yield
+    except ToolkitError:
+        raise
+    except Exception as exc:
+        error = from_worker_error(exc)
+        if error is None:
+            raise
+        raise error from None
+
+
+def from_worker_error(exc: BaseException) -> ToolkitError | None:
+    """Rebuild the ToolkitError a Spark Python worker raised, from Spark's wrapped exception.
+
+    Spark reports a worker's exception as its own (a py4j or PythonException with the
+    worker traceback as text); this finds ``toolkit.exceptions.<Name>: <message>`` in it.
+
+    Examples
+    --------
+    >>> err = from_worker_error(RuntimeError("... toolkit.exceptions.InvalidInputError: bad"))
+    >>> type(err).__name__, str(err)
+    ('InvalidInputError', 'bad')
+    """
+    import re
+
+    match = re.search(r"toolkit\.exceptions\.(\w+): ([^\n]*)", str(exc))
+    if not match:
+        return None
+    cls = globals().get(match.group(1))
+    if not (isinstance(cls, type) and issubclass(cls, ToolkitError)):
+        return None
+    return cls(match.group(2).strip())

@@ -1,0 +1,271 @@
+"""What runs inside a Spark Python worker: the model cache and the scoring of one batch.
+
+The model arrives as bytes with its fingerprint and is deserialised at most
+once per worker process (a small LRU cache keyed by fingerprint), with BLAS /
+OpenMP capped to one thread so tasks do not fight over cores. A batch is scored
+in one vectorised call; only when the model refuses it are its bad rows isolated
+by halving, so one bad row costs O(log n) extra calls, not the batch's speed.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.exceptions import InvalidInputError, SchemaMismatchError
+from toolkit.schema import OutputSpec
+
+_CACHE: OrderedDict[str, Any] = OrderedDict()
+_CACHE_SIZE = 4
+# Errors a model raises for data it refuses (NaN, infinities, unknown categories, bad types).
+_REFUSALS = (ValueError, TypeError, KeyError, IndexError)
+
+
+def cached_model(key: str, blob: bytes) -> Any:
+    """Return the model for ``key``, unpickling ``blob`` only on this process's first call."""
+    model = _CACHE.get(key)
+    if model is not None:
+        _CACHE.move_to_end(key)
+        return model
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # one task per core; BLAS must not oversubscribe
+    model = pickle.loads(blob)
+    _CACHE[key] = model
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return model
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One batch's output as an Arrow array, which rows the model refused, and why."""
+
+    values: Any  # pyarrow.Array, null where refused
+    ok: np.ndarray | None  # None when every row scored
+    reasons: list[str | None] | None
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Everything a worker needs to score batches; pickled once into the Spark plan."""
+
+    blob: bytes
+    key: str
+    features: tuple[str, ...]
+    spec: OutputSpec
+    handle_invalid: str = "error"
+
+    def model(self) -> Any:
+        return cached_model(self.key, self.blob)
+
+    def score(self, X: Any) -> Scored:
+        """Score a pandas frame of the features; isolate refused rows when there are any."""
+        model = self.model()
+        try:
+            return Scored(self._to_arrow(self._apply(model, X), None), None, None)
+        except _REFUSALS as exc:
+            first = exc
+        if self.handle_invalid == "error":
+            raise self._invalid(model, X, first)
+        values, ok, errors = self._isolate(model, X, first)
+        reasons = None
+        if self.handle_invalid == "keep":
+            good = X.iloc[np.flatnonzero(ok)[:1]]
+            reasons = [
+                None if fine else self._diagnose(model, X.iloc[[i]], good, errors[i])
+                for i, fine in enumerate(ok)
+            ]
+        return Scored(self._to_arrow(values, ok), ok, reasons)
+
+    def score_batches(self, batches: Iterable[Any], *, batch_size: int | None) -> Iterator[Any]:
+        """mapInArrow body: input columns pass through untouched, outputs are appended."""
+        import pyarrow as pa
+
+        for batch in _rebatch(batches, batch_size):
+            if batch.num_rows == 0:
+                continue
+            scored = self.score(batch.select(list(self.features)).to_pandas())
+            columns, names = list(batch.columns), list(batch.schema.names)
+            values = scored.values
+            if scored.ok is not None and self.handle_invalid == "skip":
+                keep = pa.array(scored.ok)
+                columns = [col.filter(keep) for col in columns]
+                values = values.filter(keep)
+            columns.append(values)
+            names.append(self.spec.column)
+            if self.handle_invalid == "keep":
+                columns.append(pa.array(scored.reasons or [None] * batch.num_rows, pa.string()))
+                names.append(f"{self.spec.column}_error")
+            yield pa.RecordBatch.from_arrays(columns, names=names)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _apply(self, model: Any, X: Any) -> np.ndarray:
+        out = getattr(model, self.spec.method)(X)
+        if hasattr(out, "toarray"):  # sparse output (OneHotEncoder.transform)
+            out = out.toarray()
+        return np.asarray(out)
+
+    def _isolate(self, model: Any, X: Any, first: Exception):
+        """Halve the refused batch until each refused row stands alone."""
+        n = len(X)
+        ok = np.ones(n, dtype=bool)
+        errors: dict[int, Exception] = {}
+        pieces: list[tuple[int, np.ndarray]] = []
+        stack = [(0, n, first)]
+        while stack:
+            lo, hi, exc = stack.pop()
+            if hi - lo == 1:
+                ok[lo] = False
+                errors[lo] = exc
+                continue
+            mid = (lo + hi) // 2
+            for a, b in ((lo, mid), (mid, hi)):
+                try:
+                    pieces.append((a, self._apply(model, X.iloc[a:b])))
+                except _REFUSALS as err:
+                    stack.append((a, b, err))
+        if not pieces:
+            return None, ok, errors
+        sample = pieces[0][1]
+        values = np.zeros((n, *sample.shape[1:]), dtype=sample.dtype)
+        if sample.dtype == object:
+            values[:] = None
+        for start, piece in pieces:
+            values[start : start + len(piece)] = piece
+        return values, ok, errors
+
+    def _invalid(self, model: Any, X: Any, first: Exception) -> InvalidInputError:
+        """Find the first refused row by bisection and say which column and value."""
+        lo, hi, exc, good = 0, len(X), first, X.iloc[:0]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            try:
+                self._apply(model, X.iloc[lo:mid])
+                good, lo = X.iloc[lo:mid], mid
+            except _REFUSALS as err:
+                exc, hi = err, mid
+        reason = self._diagnose(model, X.iloc[[lo]], good.iloc[:1], exc)
+        return InvalidInputError(
+            f"The model refused a row: {reason}. Fix the data, or pass handle_invalid='skip' "
+            "to drop such rows or handle_invalid='keep' to keep them with a null prediction."
+        )
+
+    def _diagnose(self, model: Any, row: Any, good: Any, exc: Exception) -> str:
+        """Name the column and value that make the model refuse ``row``."""
+        message = _first_line(exc)
+        for col in self.features:
+            value = _plain(row.iloc[0][col])
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return f"column {col!r} has a missing value ({value!r}): {message}"
+            if isinstance(value, float) and math.isinf(value):
+                return f"column {col!r} has an infinite value ({value!r}): {message}"
+        if len(good):
+            for col in self.features:
+                patched = row.copy()
+                patched[col] = good[col].to_numpy()
+                try:
+                    self._apply(model, patched)
+                except _REFUSALS:
+                    continue
+                return f"column {col!r} has value {_plain(row.iloc[0][col])!r}: {message}"
+        values = {col: _plain(row.iloc[0][col]) for col in self.features}
+        return f"row {values}: {message}"
+
+    def _to_arrow(self, values: np.ndarray | None, ok: np.ndarray | None) -> Any:
+        import pyarrow as pa
+
+        spec = self.spec
+        n = len(ok) if values is None else len(values)
+        mask = None if ok is None else ~ok
+        if values is None:  # every row refused
+            return pa.nulls(n, _arrow_type(spec))
+        if spec.fields:
+            matrix = values.reshape(n, -1)
+            if matrix.shape[1] != len(spec.fields):
+                raise SchemaMismatchError(
+                    f"{spec.method} returned {matrix.shape[1]} columns but the model's metadata "
+                    f"names {len(spec.fields)}: {list(spec.fields)}."
+                )
+            children = [pa.array(matrix[:, j].astype(np.float64)) for j in range(matrix.shape[1])]
+            return pa.StructArray.from_arrays(
+                children,
+                fields=[pa.field(name, pa.float64()) for name in spec.fields],
+                mask=None if mask is None else pa.array(mask),
+            )
+        if spec.leaf == "array<double>":
+            matrix = values.reshape(n, -1).astype(np.float64)
+            offsets = pa.array(np.arange(0, matrix.size + 1, matrix.shape[1], dtype=np.int32))
+            lists = pa.ListArray.from_arrays(offsets, pa.array(matrix.ravel()))
+            return (
+                lists
+                if mask is None
+                else pa.array(
+                    [
+                        None if bad else item
+                        for item, bad in zip(lists.to_pylist(), mask, strict=True)
+                    ],
+                    pa.list_(pa.float64()),
+                )
+            )
+        if spec.leaf == "string":
+            values = np.array([None if v is None else str(v) for v in values], dtype=object)
+        else:
+            values = values.astype(
+                {"double": np.float64, "bigint": np.int64, "boolean": bool}[spec.leaf]
+            )
+        return pa.array(values, type=_arrow_type(spec), mask=mask)
+
+
+def _arrow_type(spec: OutputSpec) -> Any:
+    import pyarrow as pa
+
+    leaf = {
+        "double": pa.float64(),
+        "bigint": pa.int64(),
+        "string": pa.string(),
+        "boolean": pa.bool_(),
+        "array<double>": pa.list_(pa.float64()),
+    }[spec.leaf]
+    if spec.fields:
+        return pa.struct([pa.field(name, leaf) for name in spec.fields])
+    return leaf
+
+
+def _rebatch(batches: Iterable[Any], size: int | None) -> Iterator[Any]:
+    """Yield record batches of ``size`` rows (the last may be shorter); ``None`` passes through."""
+    if not size:
+        yield from batches
+        return
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= size:
+            table = pa.Table.from_batches(pending, schema=batch.schema).combine_chunks()
+            yield from table.slice(0, size).to_batches(max_chunksize=size)
+            pending, rows = table.slice(size).to_batches(), rows - size
+    if rows:
+        table = pa.Table.from_batches(pending).combine_chunks()
+        yield from table.to_batches(max_chunksize=size)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as plain Python values, so messages read ``nan``, not ``np.float64(nan)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,193 @@
+"""Load, save and fingerprint fitted scikit-learn models, safely by default.
+
+Sources :func:`load_model` takes: a fitted estimator object; a ``.skops`` file
+(safe: unknown types refused unless named in ``trusted``); a ``.joblib`` /
+``.pkl`` file (pickle runs code, so only with ``trusted=True``); an MLflow model
+URI (``runs:/<id>/model``, ``models:/name@alias``, ``models:/name/1``) or a
+local MLflow model directory (one holding an ``MLmodel`` file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from toolkit.exceptions import MissingDependencyError, ModelLoadError, UntrustedModelError
+
+__all__ = ["SCORING_METHODS", "fingerprint", "load_model", "model_bytes", "save_model"]
+
+SCORING_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+)
+_PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
+_MLFLOW_SCHEMES = ("runs:/", "models:/", "file:", "http://", "https://", "mlflow-artifacts:")
+Trusted = bool | list[str]
+
+
+def load_model(source: Any, *, trusted: Trusted = False) -> Any:
+    """Return a fitted scikit-learn estimator from ``source``.
+
+    Parameters
+    ----------
+    source : estimator, str or path
+        A fitted estimator, a ``.skops`` / ``.joblib`` / ``.pkl`` file, or an MLflow model URI.
+    trusted : bool or list of str
+        ``True`` allows pickle files and every type in a ``.skops`` file; a list names the
+        extra ``.skops`` types to allow (see the error message for the names).
+
+    Examples
+    --------
+    >>> model = load_model("churn.skops")                      # doctest: +SKIP
+    >>> model = load_model("models:/churn@champion")           # doctest: +SKIP
+    >>> model = load_model("legacy.joblib", trusted=True)      # doctest: +SKIP
+    """
+    if isinstance(source, str | os.PathLike):
+        model = _load_path(str(source), trusted)
+    else:
+        model = source
+    _check_fitted(model, source)
+    return model
+
+
+def save_model(model: Any, path: str | os.PathLike) -> Path:
+    """Write ``model`` to ``path`` in the skops format (safe to load) and return the path.
+
+    Examples
+    --------
+    >>> save_model(fitted_pipeline, "churn.skops")  # doctest: +SKIP
+    PosixPath('churn.skops')
+    """
+    import skops.io as sio
+
+    _check_fitted(model, model)
+    target = Path(path)
+    if target.suffix != ".skops":
+        raise ModelLoadError(
+            f"save_model writes the skops format; expected a path ending in .skops, got {str(target)!r}."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    sio.dump(model, tmp)
+    os.replace(tmp, target)  # a reader never sees half a file
+    return target
+
+
+def model_bytes(model: Any) -> bytes:
+    """Serialise ``model`` the way it travels to Spark workers (cloudpickle).
+
+    Examples
+    --------
+    >>> len(model_bytes(fitted_model)) > 0  # doctest: +SKIP
+    True
+    """
+    from pyspark import cloudpickle
+
+    return cloudpickle.dumps(model)
+
+
+def fingerprint(model: Any) -> str:
+    """Content fingerprint of a model: the SHA-256 of its serialised bytes.
+
+    Examples
+    --------
+    >>> fingerprint(fitted_model)[:12]  # doctest: +SKIP
+    '3f9a0c2be41d'
+    """
+    data = model if isinstance(model, bytes) else model_bytes(model)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_path(source: str, trusted: Trusted) -> Any:
+    if source.startswith(_MLFLOW_SCHEMES) or (Path(source) / "MLmodel").is_file():
+        return _load_mlflow(source)
+    path = Path(source)
+    if not path.exists():
+        raise ModelLoadError(
+            f"No model at {source!r}: expected a .skops/.joblib/.pkl file, an MLflow model "
+            "directory or a runs:/ or models:/ URI. Check the path."
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".skops":
+        return _load_skops(path, trusted)
+    if suffix in _PICKLE_SUFFIXES:
+        if trusted is not True:
+            raise UntrustedModelError(
+                f"{source} is a pickle file, and loading pickle runs arbitrary code. Pass "
+                "trusted=True only if you trust where it came from, then convert it once to the "
+                f"safe format: tk.save_model(tk.load_model({source!r}, trusted=True), "
+                f"{str(path.with_suffix('.skops'))!r})."
+            )
+        import joblib
+
+        try:
+            return joblib.load(path)
+        except Exception as exc:
+            raise ModelLoadError(f"{source} could not be unpickled: {exc}") from None
+    raise ModelLoadError(
+        f"Unknown model file type {suffix or '(none)'!r} for {source}: expected .skops, "
+        ".joblib, .pkl or an MLflow model directory."
+    )
+
+
+def _load_skops(path: Path, trusted: Trusted) -> Any:
+    import skops.io as sio
+
+    try:
+        unknown = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise ModelLoadError(f"{path} is not a readable .skops file: {exc}") from None
+    allowed = unknown if trusted is True else list(trusted or [])
+    refused = sorted(set(unknown) - set(allowed))
+    if refused:
+        raise UntrustedModelError(
+            f"{path} contains types skops does not trust by default: {refused}. If you trust "
+            f"this file, pass trusted={refused!r} (or trusted=True) to load it."
+        )
+    try:
+        return sio.load(path, trusted=allowed)
+    except Exception as exc:
+        raise ModelLoadError(f"{path} could not be loaded by skops: {exc}") from None
+
+
+def _load_mlflow(uri: str) -> Any:
+    try:
+        import mlflow.sklearn
+    except ImportError:  # pragma: no cover - mlflow is a dependency
+        raise MissingDependencyError(
+            "Loading MLflow models needs mlflow: pip install mlflow"
+        ) from None
+    try:
+        return mlflow.sklearn.load_model(uri)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(
+            f"MLflow could not load a scikit-learn model from {uri!r}: {first}. Check the URI "
+            "(runs:/<run_id>/<path>, models:/<name>@<alias>, models:/<name>/<version>) and "
+            "MLFLOW_TRACKING_URI."
+        ) from None
+
+
+def _check_fitted(model: Any, source: Any) -> None:
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    label = source if isinstance(source, str | os.PathLike) else type(model).__name__
+    if not any(hasattr(model, method) for method in SCORING_METHODS):
+        raise ModelLoadError(
+            f"{label} is a {type(model).__module__}.{type(model).__qualname__}, not a model: "
+            f"expected an object with one of {', '.join(SCORING_METHODS)}."
+        )
+    if isinstance(model, BaseEstimator):
+        try:
+            check_is_fitted(model)
+        except NotFittedError:
+            raise ModelLoadError(
+                f"{label} is not fitted: call .fit(X, y) before scoring or saving it."
+            ) from None

@@ -1,0 +1,268 @@
+"""Score any fitted scikit-learn model on Spark, pandas-on-Spark or pandas DataFrames.
+
+The Spark path runs ``mapInArrow``: input columns pass through as Arrow arrays,
+the model receives a pandas DataFrame of its features (so ColumnTransformer
+pipelines work) and predictions are appended. The model is serialised once on the
+driver and deserialised at most once per Python worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from toolkit._worker import Scorer
+from toolkit.bridge import frame_kind
+from toolkit.exceptions import SchemaMismatchError
+from toolkit.models import fingerprint, load_model, model_bytes
+from toolkit.schema import output_spec
+from toolkit.validation import check_columns, numeric_columns, resolve_features
+
+__all__ = ["HANDLE_INVALID", "ScoringUDF", "make_scorer", "register_udf", "score", "scoring_udf"]
+
+HANDLE_INVALID = ("error", "skip", "keep")
+
+
+def make_scorer(
+    model: Any,
+    *,
+    features: Sequence[str] | None = None,
+    method: str = "predict",
+    output_col: str | None = None,
+    handle_invalid: str = "error",
+) -> Scorer:
+    """Check the request on the driver and package the model for the workers.
+
+    Examples
+    --------
+    >>> scorer = make_scorer(model, method="predict_proba")  # doctest: +SKIP
+    >>> scorer.spec.ddl                                       # doctest: +SKIP
+    'struct<`no`: double, `yes`: double>'
+    """
+    if handle_invalid not in HANDLE_INVALID:
+        raise SchemaMismatchError(
+            f"handle_invalid must be one of {', '.join(HANDLE_INVALID)}; got {handle_invalid!r}."
+        )
+    model = load_model(model)
+    spec = output_spec(model, method, output_col)
+    names = resolve_features(model, features)
+    blob = model_bytes(model)
+    return Scorer(blob, fingerprint(blob), tuple(names), spec, handle_invalid)
+
+
+def score(
+    model: Any,
+    data: Any,
+    *,
+    features: Sequence[str] | None = None,
+    method: str = "predict",
+    output_col: str | None = None,
+    handle_invalid: str = "error",
+    batch_size: int | None = None,
+) -> Any:
+    """Score ``data`` with ``model``; return the same kind of frame with the output appended.
+
+    Parameters
+    ----------
+    model : fitted estimator, or anything :func:`toolkit.load_model` takes
+    data : Spark DataFrame (batch or streaming), pandas-on-Spark or pandas DataFrame
+    features : list of str, optional
+        Defaults to ``model.feature_names_in_``.
+    method : {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform"}
+    output_col : str, optional
+        Defaults to ``prediction`` / ``probability`` / ``log_probability`` / ``decision`` /
+        ``transform``. Struct outputs become ``<output_col>.<field>`` columns in pandas.
+    handle_invalid : {"error", "skip", "keep"}
+        What to do with rows the model refuses; ``keep`` adds ``<output_col>_error``.
+    batch_size : int, optional
+        Rows per model call on Spark (default: Spark's Arrow batch size).
+
+    Examples
+    --------
+    >>> scored = tk.score(pipeline, spark.read.parquet("customers/"), method="predict_proba")
+    ... # doctest: +SKIP
+    >>> scored.select("id", "probability.yes").show()  # doctest: +SKIP
+    """
+    scorer = make_scorer(
+        model,
+        features=features,
+        method=method,
+        output_col=output_col,
+        handle_invalid=handle_invalid,
+    )
+    kind = frame_kind(data)
+    if kind == "pandas":
+        return _score_pandas(scorer, data)
+    if kind == "pandas_on_spark":
+        return _score_pandas_on_spark(scorer, data, batch_size)
+    return _score_spark(scorer, data, batch_size)
+
+
+class ScoringUDF:
+    """A Column function that scores with a fitted model: ``df.select(udf(*features))``.
+
+    Called with no columns it uses the model's features by name.
+
+    Examples
+    --------
+    >>> churn = tk.scoring_udf(model, features=["age", "plan"], method="predict_proba")
+    ... # doctest: +SKIP
+    >>> df.withColumn("p", churn("age", "plan")["yes"])  # doctest: +SKIP
+    """
+
+    def __init__(self, scorer: Scorer, columns: Sequence[str]) -> None:
+        from pyspark.sql.functions import pandas_udf
+
+        self.scorer = scorer
+        self.columns = list(columns)
+        self.udf = pandas_udf(_udf_body(scorer, self.columns), returnType=scorer.spec.spark_type())
+
+    def __call__(self, *cols: Any) -> Any:
+        return self.udf(*(cols or self.columns))
+
+
+def scoring_udf(
+    model: Any, *, features: Sequence[str], method: str = "predict", handle_invalid: str = "error"
+) -> ScoringUDF:
+    """Return a Column function scoring ``model`` on the given feature columns.
+
+    ``handle_invalid="keep"`` gives null for refused rows; a column function
+    cannot drop rows, so ``"skip"`` is refused (use :func:`score`).
+
+    Examples
+    --------
+    >>> predict = tk.scoring_udf(model, features=["a", "b"])  # doctest: +SKIP
+    >>> df.select("id", predict("a", "b").alias("prediction"))  # doctest: +SKIP
+    """
+    if handle_invalid == "skip":
+        raise SchemaMismatchError(
+            "A column function cannot drop rows, so handle_invalid='skip' is not possible here; "
+            "use tk.score(..., handle_invalid='skip') or 'keep' (null for refused rows)."
+        )
+    features = [features] if isinstance(features, str) else list(features)
+    scorer = make_scorer(model, features=features, method=method, handle_invalid=handle_invalid)
+    return ScoringUDF(scorer, features)
+
+
+def register_udf(
+    name: str,
+    model: Any,
+    *,
+    method: str = "predict",
+    features: Sequence[str] | None = None,
+    spark: Any = None,
+) -> ScoringUDF:
+    """Register a scoring function for SQL: ``spark.sql("SELECT name(a, b) FROM t")``.
+
+    Examples
+    --------
+    >>> tk.register_udf("churn_score", model, method="predict_proba")  # doctest: +SKIP
+    >>> spark.sql("SELECT churn_score(age, plan).yes FROM customers")  # doctest: +SKIP
+    """
+    from toolkit.session import active_session
+
+    if features is None:
+        features = resolve_features(load_model(model), None)
+    column_function = scoring_udf(model, features=features, method=method)
+    (spark or active_session()).udf.register(name, column_function.udf)
+    return column_function
+
+
+# -- the three paths --------------------------------------------------------------------
+
+
+def _score_pandas(scorer: Scorer, data: Any) -> Any:
+    import numpy as np
+
+    check_columns(scorer.model(), scorer.features, numeric_columns(data))
+    _check_free(scorer, data.columns)
+    scored = scorer.score(data[list(scorer.features)])
+    out = _arrow_to_pandas(scorer, scored.values, data.index)
+    frame = data.copy()
+    for col in out.columns:
+        frame[col] = out[col]
+    if scored.ok is None:
+        if scorer.handle_invalid == "keep":
+            frame[f"{scorer.spec.column}_error"] = None
+        return frame
+    if scorer.handle_invalid == "skip":
+        return frame.loc[np.asarray(scored.ok)]
+    frame[f"{scorer.spec.column}_error"] = scored.reasons
+    return frame
+
+
+def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    check_columns(scorer.model(), scorer.features, numeric_columns(data))
+    _check_free(scorer, data.columns)
+    fields = [*data.schema.fields, StructField(scorer.spec.column, scorer.spec.spark_type(), True)]
+    if scorer.handle_invalid == "keep":
+        fields.append(StructField(f"{scorer.spec.column}_error", StringType(), True))
+
+    def score_partition(batches):
+        return scorer.score_batches(batches, batch_size=batch_size)
+
+    return data.mapInArrow(score_partition, StructType(fields))
+
+
+def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
+    from pyspark.sql import functions as F
+
+    index_names = list(data.index.names)
+    index_cols = [f"__index_level_{i}__" for i in range(len(index_names))]
+    scored = _score_spark(scorer, data.to_spark(index_col=index_cols), batch_size)
+    spec = scorer.spec
+    if spec.fields:  # pandas has no struct columns: flatten to probability.yes, ...
+        flat = [
+            F.col(f"`{spec.column}`.`{name}`").alias(col)
+            for name, col in zip(spec.fields, spec.pandas_columns(), strict=True)
+        ]
+        others = [F.col(f"`{c}`") for c in scored.columns if c != spec.column]
+        scored = scored.select(*others, *flat)
+    out = scored.pandas_api(index_col=index_cols)
+    out.index.names = index_names
+    return out
+
+
+def _check_free(scorer: Scorer, columns: Sequence[str]) -> None:
+    taken = {scorer.spec.column, *scorer.spec.pandas_columns()}
+    if scorer.handle_invalid == "keep":
+        taken.add(f"{scorer.spec.column}_error")
+    clash = sorted(taken & {str(c) for c in columns})
+    if clash:
+        raise SchemaMismatchError(
+            f"The data already has column(s) {clash}, which the output would overwrite. "
+            "Pass output_col='...' with a new name."
+        )
+
+
+def _arrow_to_pandas(scorer: Scorer, values: Any, index: Any) -> Any:
+    import pandas as pd
+
+    spec = scorer.spec
+    if spec.fields:
+        columns = {col: values.field(i).to_pandas() for i, col in enumerate(spec.pandas_columns())}
+    else:
+        columns = {spec.column: values.to_pandas()}
+    frame = pd.DataFrame(columns)
+    frame.index = index
+    return frame
+
+
+def _udf_body(scorer: Scorer, columns: list[str]):
+    names = list(columns)
+    spec = scorer.spec
+
+    def body(*series):
+        import pandas as pd
+
+        frame = pd.DataFrame(dict(zip(names, series, strict=True)))[list(scorer.features)]
+        values = scorer.score(frame).values
+        if spec.fields:
+            return pd.DataFrame(
+                {name: values.field(i).to_pandas() for i, name in enumerate(spec.fields)}
+            )
+        return values.to_pandas()
+
+    return body
