@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,16 +73,21 @@ def session(
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         for var in _THREAD_VARS:
             os.environ.setdefault(var, "1")
-    settings = {**_default_conf(target), **{k: str(v) for k, v in (conf or {}).items()}}
+    defaults = _default_conf(target)
+    if remote is not None:  # Arrow is always on in Spark Connect; it has no fallback setting
+        defaults.pop("spark.sql.execution.arrow.pyspark.fallback.enabled")
+    settings = {**defaults, **{k: str(v) for k, v in (conf or {}).items()}}
 
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName(app_name)
+    builder = SparkSession.Builder().appName(app_name)  # fresh: the shared one keeps options
     builder = builder.remote(remote) if remote is not None else builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with warnings.catch_warnings():  # Connect re-applies start-up settings it cannot change
+            warnings.filterwarnings("ignore", message=".*CANNOT_MODIFY_CONFIG.*")
+            spark = builder.getOrCreate()
     except Exception as exc:  # py4j / grpc errors become one clear message
         raise SessionError(
             f"Spark did not start (target {target!r}): {_first_line(exc)}. "
