@@ -37,10 +37,16 @@ def cached_model(key: str, blob: bytes) -> Any:
 
     threadpool_limits(limits=1)  # one task per core; BLAS must not oversubscribe
     model = pickle.loads(blob)
+    remember(key, model)
+    return model
+
+
+def remember(key: str, model: Any) -> None:
+    """Seed the cache with a model already in memory (the driver never unpickles its own)."""
     _CACHE[key] = model
+    _CACHE.move_to_end(key)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return model
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Scorer:
     features: tuple[str, ...]
     spec: OutputSpec
     handle_invalid: str = "error"
+    named: bool = True  # the model was fit on a DataFrame (it has feature_names_in_)
 
     def model(self) -> Any:
         return cached_model(self.key, self.blob)
@@ -108,7 +115,7 @@ class Scorer:
     # -- internals ---------------------------------------------------------------------
 
     def _apply(self, model: Any, X: Any) -> np.ndarray:
-        out = getattr(model, self.spec.method)(X)
+        out = getattr(model, self.spec.method)(X if self.named else np.ascontiguousarray(X))
         if hasattr(out, "toarray"):  # sparse output (OneHotEncoder.transform)
             out = out.toarray()
         return np.asarray(out)

@@ -105,7 +105,7 @@ def output_spec(model: Any, method: str, output_col: str | None = None) -> Outpu
     classes = getattr(model, "classes_", None)
     kind = _estimator_type(model)
     if method == "predict":
-        if classes is not None and kind == "classifier":
+        if classes is not None and kind in {"classifier", None}:
             if isinstance(classes, list):  # multi-output classifier: one classes_ per output
                 return OutputSpec(method, column, "array<double>")
             return OutputSpec(method, column, _leaf_of(np.asarray(classes)))

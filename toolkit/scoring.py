@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from toolkit._worker import Scorer
+from toolkit._worker import Scorer, remember
 from toolkit.bridge import frame_kind
 from toolkit.exceptions import SchemaMismatchError
 from toolkit.models import fingerprint, load_model, model_bytes
@@ -47,7 +47,10 @@ def make_scorer(
     spec = output_spec(model, method, output_col)
     names = resolve_features(model, features)
     blob = model_bytes(model)
-    return Scorer(blob, fingerprint(blob), tuple(names), spec, handle_invalid)
+    named = getattr(model, "feature_names_in_", None) is not None
+    key = fingerprint(blob)
+    remember(key, model)
+    return Scorer(blob, key, tuple(names), spec, handle_invalid, named)
 
 
 def score(

@@ -69,10 +69,16 @@ class ScoringSuite:
             model = models["forest"]
             shuffled = frame[["x4", "x3", "x2", "x1", "x0", "id"]]
             out = self.collect(
-                tk.score(model, self.make(shuffled), features=["x4", "x3", "x2", "x1", "x0"],
-                         output_col="risk")
+                tk.score(
+                    model,
+                    self.make(shuffled),
+                    features=["x4", "x3", "x2", "x1", "x0"],
+                    output_col="risk",
+                )
             ).sort_values("id")
-            np.testing.assert_array_equal(out["risk"].to_numpy(), local_output(model, "predict", frame))
+            np.testing.assert_array_equal(
+                out["risk"].to_numpy(), local_output(model, "predict", frame)
+            )
 
         def test_keep_and_skip_count_rows_exactly(self, models, frame):
             model = models["logreg"]
@@ -80,7 +86,9 @@ class ScoringSuite:
             bad.loc[[3, 70, 71, 599], "x2"] = np.nan
             bad.loc[[10], "x0"] = np.inf
             refused = {3, 10, 70, 71, 599}
-            kept = self.collect(tk.score(model, self.make(bad), handle_invalid="keep")).sort_values("id")
+            kept = self.collect(tk.score(model, self.make(bad), handle_invalid="keep")).sort_values(
+                "id"
+            )
             assert len(kept) == len(frame)
             errors = kept.set_index("id")["prediction_error"]
             assert set(errors.dropna().index) == refused
@@ -91,7 +99,8 @@ class ScoringSuite:
             assert sorted(skipped["id"]) == sorted(set(range(len(frame))) - refused)
             good = frame[~frame["id"].isin(refused)]
             np.testing.assert_array_equal(
-                skipped.sort_values("id")["prediction"].to_numpy(), local_output(model, "predict", good)
+                skipped.sort_values("id")["prediction"].to_numpy(),
+                local_output(model, "predict", good),
             )
 
         def test_error_names_the_column_and_value(self, models, frame):
@@ -165,7 +174,9 @@ def test_pandas_on_spark_keeps_the_index(spark, models, frame):
 def test_spark_output_schema_comes_from_model_metadata(spark, models, frame):
     sdf = tk.to_spark(frame)
     types = {
-        (name, method): tk.score(models[name], sdf, method=method).schema[-1].dataType.simpleString()
+        (name, method): tk.score(models[name], sdf, method=method)
+        .schema[-1]
+        .dataType.simpleString()
         for name, method in CASES
     }
     assert types[("logreg", "predict")] == "string"
@@ -175,7 +186,10 @@ def test_spark_output_schema_comes_from_model_metadata(spark, models, frame):
     assert types[("forest", "predict_proba")] == "struct<0:double,1:double>"
     assert types[("hgb_regressor", "predict")] == "double"
     assert types[("kmeans", "predict")] == "bigint"
-    assert types[("kmeans", "transform")] == "struct<kmeans0:double,kmeans1:double,kmeans2:double,kmeans3:double>"
+    assert (
+        types[("kmeans", "transform")]
+        == "struct<kmeans0:double,kmeans1:double,kmeans2:double,kmeans3:double>"
+    )
     assert types[("pipeline", "decision_function")] == "double"
 
 
@@ -184,5 +198,6 @@ def test_batch_size_changes_nothing_but_batching(spark, models, frame):
     out = tk.to_pandas(tk.score(models["forest"], sdf, method="predict_proba", batch_size=7))
     spec = output_spec(models["forest"], "predict_proba")
     np.testing.assert_array_equal(
-        as_matrix(out.sort_values("id"), spec), local_output(models["forest"], "predict_proba", frame)
+        as_matrix(out.sort_values("id"), spec),
+        local_output(models["forest"], "predict_proba", frame),
     )
