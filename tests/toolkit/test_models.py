@@ -62,9 +62,8 @@ def test_skops_refuses_unknown_types_unless_named(tmp_path, monkeypatch):
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    from sklearn.pipeline import make_pipeline
-
     import user_steps
+    from sklearn.pipeline import make_pipeline
 
     X = np.arange(20.0).reshape(10, 2)
     model = make_pipeline(user_steps.Doubler(), LogisticRegression()).fit(X, X[:, 0] > 8)
