@@ -1,0 +1,222 @@
+"""MLflow tracking for models and scoring jobs, on MLflow's own default store.
+
+MLflow is imported only when a function here is called. The store is the one
+MLflow picks (``MLFLOW_TRACKING_URI``, else a SQLite ``mlflow.db`` in the working
+directory) unless ``tracking_uri=`` says otherwise.
+
+Examples
+--------
+>>> uri = log_model(pipeline, "churn", input_example=X.head(), registered_name="churn",
+...                 alias="champion")                           # doctest: +SKIP
+>>> uri                                                          # doctest: +SKIP
+'models:/churn@champion'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from toolkit.exceptions import MissingDependencyError, TrackingError
+from toolkit.models import fingerprint, load_model
+
+__all__ = ["log_model", "set_alias", "tracked_run", "version_tags"]
+
+
+def log_model(
+    model: Any,
+    name: str,
+    *,
+    input_example: Any = None,
+    registered_name: str | None = None,
+    alias: str | None = None,
+    tracking_uri: str | None = None,
+) -> str:
+    """Log a fitted scikit-learn model (skops format) and return the URI to load it by.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    name : str
+        The model's name inside the run.
+    input_example : pandas DataFrame, optional
+        A few rows; the signature is inferred from them and the model's ``predict``.
+    registered_name : str, optional
+        Register the model under this name (a new version each call).
+    alias : str, optional
+        Point this alias (e.g. ``champion``) at the new version; needs ``registered_name``.
+    tracking_uri : str, optional
+        Tracking store; default MLflow's own (``MLFLOW_TRACKING_URI`` or ``./mlflow.db``).
+
+    Examples
+    --------
+    >>> log_model(model, "churn", registered_name="churn", alias="champion")  # doctest: +SKIP
+    'models:/churn@champion'
+    """
+    if alias and not registered_name:
+        raise TrackingError(f"alias={alias!r} needs registered_name=... to know which model.")
+    mlflow = _mlflow(tracking_uri)
+    model = load_model(model)
+    signature = None
+    if input_example is not None:
+        from mlflow.models import infer_signature
+
+        signature = infer_signature(input_example, model.predict(input_example))
+    with _store_errors(), _run(mlflow, run_name=f"log-{name}"):
+        mlflow.set_tags({**version_tags(), "scaleout.model_fingerprint": fingerprint(model)})
+        info = mlflow.sklearn.log_model(
+            model,
+            name=name,
+            serialization_format="skops",
+            skops_trusted_types=_untrusted_types(model) or None,
+            signature=signature,
+            input_example=input_example,
+            registered_model_name=registered_name,
+        )
+    if not registered_name:
+        return info.model_uri
+    version = info.registered_model_version
+    if alias:
+        set_alias(registered_name, alias, version, tracking_uri=tracking_uri)
+        return f"models:/{registered_name}@{alias}"
+    return f"models:/{registered_name}/{version}"
+
+
+def set_alias(
+    name: str, alias: str, version: int | str, *, tracking_uri: str | None = None
+) -> None:
+    """Point ``models:/name@alias`` at ``version`` (how a job's model is promoted).
+
+    Examples
+    --------
+    >>> set_alias("churn", "champion", 3)  # doctest: +SKIP
+    """
+    mlflow = _mlflow(tracking_uri)
+    with _store_errors():
+        mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
+
+
+@contextlib.contextmanager
+def tracked_run(
+    params: Mapping[str, Any], *, run_name: str = "scaleout-score", tracking_uri: str | None = None
+) -> Iterator[Any]:
+    """Open an MLflow run for a scoring job; yield a function that records its report.
+
+    The store is checked before the block runs, so an unreachable store fails
+    before any output is written.
+
+    Examples
+    --------
+    >>> with tracked_run({"method": "predict"}) as record:  # doctest: +SKIP
+    ...     report = score_files(...)
+    ...     record(report)
+    """
+    mlflow = _mlflow(tracking_uri)
+    with _store_errors(), _quick_requests():
+        mlflow.MlflowClient().search_experiments(max_results=1)  # reachable and readable
+    with _store_errors(), _run(mlflow, run_name=run_name):
+        mlflow.set_tags(version_tags())
+        mlflow.log_params({k: _param(v) for k, v in params.items()})
+
+        def record(report: Any) -> None:
+            data = asdict(report) if is_dataclass(report) else dict(report)
+            metrics = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+            with _store_errors():
+                mlflow.log_metrics(metrics)
+                mlflow.log_dict(data, "score_report.json")
+
+        yield record
+
+
+def version_tags() -> dict[str, str]:
+    """Library versions a result depends on, as MLflow tags.
+
+    Examples
+    --------
+    >>> sorted(version_tags())[:2]  # doctest: +SKIP
+    ['scaleout.python_version', 'scaleout.pyspark_version']
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    tags = {"scaleout.python_version": platform.python_version()}
+    for package in ("scaleout", "scikit-learn", "pyspark", "pandas", "pyarrow"):
+        try:
+            tags[f"scaleout.{package.replace('-', '_')}_version"] = version(package)
+        except PackageNotFoundError:
+            tags[f"scaleout.{package.replace('-', '_')}_version"] = "not installed"
+    return tags
+
+
+def _mlflow(tracking_uri: str | None) -> Any:
+    try:
+        import mlflow
+        import mlflow.sklearn  # noqa: F401  (the flavor module)
+    except ImportError:  # pragma: no cover - mlflow is a dependency
+        raise MissingDependencyError("Tracking needs mlflow: pip install 'mlflow>=3'") from None
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    return mlflow
+
+
+@contextlib.contextmanager
+def _run(mlflow: Any, *, run_name: str) -> Iterator[Any]:
+    """Use the active run when there is one, else open (and close) a new one."""
+    active = mlflow.active_run()
+    if active is not None:
+        yield active
+        return
+    with mlflow.start_run(run_name=run_name) as run:
+        yield run
+
+
+@contextlib.contextmanager
+def _quick_requests() -> Iterator[None]:
+    """Probe a tracking server without MLflow's minutes of retries."""
+    import os
+
+    saved = {
+        k: os.environ.get(k)
+        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    }
+    os.environ.update({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except (MlflowException, OSError) as exc:
+        import mlflow
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TrackingError(
+            f"The MLflow tracking store {mlflow.get_tracking_uri()!r} failed: {first}. Check "
+            "MLFLOW_TRACKING_URI (or tracking_uri=) points at a reachable server or a writable "
+            "sqlite:/// file."
+        ) from None
+
+
+def _untrusted_types(model: Any) -> list[str]:
+    """Types skops would refuse in this model: we trust the model we are logging."""
+    import skops.io as sio
+
+    return sio.get_untrusted_types(data=sio.dumps(model))
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    return str(value)[:6000]
