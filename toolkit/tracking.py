@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from typing import Any
 
 from toolkit.exceptions import MissingDependencyError, TrackingError
@@ -64,7 +65,9 @@ def log_model(
     if input_example is not None:
         from mlflow.models import infer_signature
 
-        signature = infer_signature(input_example, model.predict(input_example))
+        with warnings.catch_warnings():  # MLflow's hint about int columns is not for our users
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            signature = infer_signature(input_example, model.predict(input_example))
     with _store_errors(), _run(mlflow, run_name=f"log-{name}"):
         mlflow.set_tags({**version_tags(), "scaleout.model_fingerprint": fingerprint(model)})
         info = mlflow.sklearn.log_model(
@@ -122,8 +125,11 @@ def tracked_run(
         mlflow.log_params({k: _param(v) for k, v in params.items()})
 
         def record(report: Any) -> None:
-            data = asdict(report) if is_dataclass(report) else dict(report)
-            metrics = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+            data = report.to_dict() if hasattr(report, "to_dict") else asdict(report)
+            if hasattr(report, "metrics"):
+                metrics = report.metrics()
+            else:
+                metrics = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
             with _store_errors():
                 mlflow.log_metrics(metrics)
                 mlflow.log_dict(data, "score_report.json")
