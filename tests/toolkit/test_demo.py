@@ -1,0 +1,46 @@
+"""`scaleout demo` in an empty directory: the main job end to end, as a new user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_in_an_empty_directory(tmp_path):
+    scaleout = Path(sys.executable).with_name("scaleout")
+    command = [str(scaleout)] if scaleout.exists() else [shutil.which("scaleout") or "scaleout"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.setdefault("SPARK_MASTER", "local[2]")
+    done = subprocess.run(
+        [*command, "demo", "--rows", "60000", "--train-rows", "5000"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "speed-up vs MLlib" in done.stdout
+    assert "mlflow ui --backend-store-uri" in done.stdout
+
+    assert (tmp_path / "mlflow.db").exists()  # MLflow's own default store, in the cwd
+    scored = tmp_path / "scaleout-demo" / "scored"
+    assert (scored / "_SUCCESS").exists()
+    output = pd.read_parquet(scored)
+    assert len(output) == 60000 and output["id"].is_unique
+    assert {"probability"} <= set(output.columns)
+
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    version = client.get_model_version_by_alias("scaleout-demo-churn", "champion")
+    assert str(version.version) == "1"
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="attributes.run_name = 'demo-score'",
+    )
+    assert len(runs) == 1
+    assert runs[0].data.metrics["rows_out"] == 60000
