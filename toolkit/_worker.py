@@ -37,8 +37,20 @@ def cached_model(key: str, blob: bytes) -> Any:
 
     threadpool_limits(limits=1)  # one task per core; BLAS must not oversubscribe
     model = pickle.loads(blob)
+    _one_job(model)
     remember(key, model)
     return model
+
+
+def _one_job(model: Any) -> None:
+    """Set every ``n_jobs`` in the model to 1: Spark already runs one task per core."""
+    try:
+        params = model.get_params(deep=True)
+    except Exception:  # not a scikit-learn estimator
+        return
+    jobs = {name: 1 for name, value in params.items() if name.endswith("n_jobs") and value != 1}
+    if jobs:
+        model.set_params(**jobs)
 
 
 def remember(key: str, model: Any) -> None:
