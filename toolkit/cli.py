@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_info,):
+    for add in (_add_info, _add_check):
         add(commands)
     return parser
 
@@ -96,6 +96,56 @@ def _run_info(args: argparse.Namespace) -> int:
     for key, value in rows.items():
         print(f"{key:<{width}}  {value}")
     return 0
+
+
+# -- check --------------------------------------------------------------------------------
+
+
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    sub = _command(
+        commands,
+        "check",
+        _run_check,
+        "Report the pandas calls that will fail or misbehave on pandas-on-Spark. "
+        "Reads .py files and notebooks as text: nothing is imported or run.",
+    )
+    sub.formatter_class = argparse.RawDescriptionHelpFormatter
+    sub.epilog = (
+        "severities: blocker (raises on pandas-on-Spark), partial (runs, but a parameter or\n"
+        "behaviour differs), advice (works, but slow or collects to the driver).\n"
+        "exit status: 1 when a blocker is found, 2 when a file cannot be parsed, else 0.\n\n"
+        "examples:\n"
+        "  scaleout check etl.py notebooks/\n"
+        "  scaleout check src/ --format json --severity partial"
+    )
+    sub.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".py files, .ipynb notebooks, directories"
+    )
+    sub.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
+    sub.add_argument(
+        "--severity", choices=("advice", "partial", "blocker"), default="advice",
+        help="lowest severity to show (default: advice, i.e. everything)",
+    )  # fmt: skip
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from adapters.migration import check_paths, exit_status, render_json, render_text, summary
+
+    result = check_paths(args.paths)
+    ranks = {"blocker": 0, "partial": 1, "advice": 2}
+    shown = [f for f in result.findings if ranks[f.severity] <= ranks[args.severity]]
+    if args.format == "json":
+        print(render_json(shown))
+    else:
+        if shown:
+            print(render_text(shown))
+        print(summary(shown, result.files))
+    for error in result.errors:
+        print(f"scaleout check: {error}", file=sys.stderr)
+    status = exit_status(result.findings)
+    return status or (2 if result.errors else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,324 @@
+"""The static checker: aliases, frame tracking, rule sources, notebooks, CLI. No Spark needed."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from adapters.migration import check_paths, rulebook, scan_source
+from toolkit.cli import main
+
+
+def found(source: str) -> list[tuple[str, str]]:
+    return [(f.api, f.severity) for f in scan_source(textwrap.dedent(source), path="x.py")]
+
+
+def blockers(source: str) -> list[str]:
+    return [api for api, severity in found(source) if severity == "blocker"]
+
+
+# -- aliases and frames -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, call",
+    [
+        ("import pandas as pd", "pd.cut"),
+        ("import pandas", "pandas.cut"),
+        ("import adapters.pandas as pd", "pd.cut"),
+        ("from adapters import pandas as xp", "xp.cut"),
+        ("from pandas import cut", "cut"),
+        ("from pandas import cut as bucket", "bucket"),
+    ],
+)
+def test_every_pandas_alias_is_followed(header, call):
+    source = f"{header}\nimport numpy as np\ns = np.arange(3)\nbands = {call}(frame['x'], 3)\n"
+    assert blockers(source) == ["pandas.cut"]
+
+
+def test_nothing_is_reported_without_pandas():
+    assert found("import polars as pd\ndf = pd.read_csv('x')\ndf.asfreq('D')\nx.iterrows()\n") == []
+
+
+def test_frames_from_pandas_calls_carry_their_kind():
+    source = """
+        import pandas as pd
+        df = pd.read_parquet("sales/")
+        daily = df.asfreq("D")
+        s = df["ts"]
+        s.dt.tz_localize("UTC")
+        gb = df.groupby("region")
+        gb.ngroup()
+        gb["amount"].pct_change()
+        df.amount.rolling(3).apply(sum)
+        pd.DataFrame({"a": [1]}).value_counts()
+    """
+    assert blockers(source) == [
+        "DataFrame.asfreq",
+        "Series.dt.tz_localize",
+        "DataFrameGroupBy.ngroup",
+        "SeriesGroupBy.pct_change",
+        "Rolling.apply",
+        "DataFrame.value_counts",
+    ]
+
+
+def test_functions_in_the_file_are_followed_when_given_frames():
+    source = """
+        import pandas as pd
+
+        def clean(frame):
+            return frame.convert_dtypes()
+
+        def load() -> pd.DataFrame:
+            return pd.read_csv("x.csv")
+
+        out = clean(load())
+        load().pipe(clean)
+        out.infer_objects()
+    """
+    assert blockers(source) == ["DataFrame.convert_dtypes", "DataFrame.infer_objects"]
+
+
+def test_functions_run_by_apply_get_pandas_objects_and_are_not_reported():
+    source = """
+        import pandas as pd
+        df = pd.read_csv("x.csv")
+        df["band"] = df["x"].apply(lambda v: pd.cut([v], [0, 1]))
+        g = df.groupby("k").apply(lambda part: part.asfreq("D"))
+    """
+    assert "pandas.cut" not in blockers(source)
+    assert "DataFrame.asfreq" not in blockers(source)
+
+
+def test_positions_are_one_based_and_point_at_the_api():
+    findings = scan_source("import pandas as pd\ndf = pd.DataFrame()\nx = df.asfreq('D')\n")
+    assert [(f.line, f.col, f.cell) for f in findings] == [(3, 8, None)]
+
+
+# -- rules come from the installed pyspark, plus the curated table -------------------------
+
+
+def test_every_stub_in_pyspark_pandas_missing_is_a_blocker():
+    import pandas
+    import pyspark.pandas as ps
+    from pyspark.pandas.missing.frame import MissingPandasLikeDataFrame
+
+    book = rulebook()
+    listed = [n for n in vars(MissingPandasLikeDataFrame) if not n.startswith("_")]
+    defined = {n for klass in ps.DataFrame.__mro__ for n in vars(klass)}
+    not_implemented = [n for n in listed if n not in defined and hasattr(pandas.DataFrame, n)]
+    assert "asfreq" in not_implemented and "to_sql" in not_implemented
+    for name in not_implemented:
+        assert [r.severity for r in book.rules(f"DataFrame.{name}")][:1] == ["blocker"], name
+
+
+def test_methods_that_only_raise_not_implemented_are_blockers():
+    book = rulebook()  # pyspark defines Series.str.extract, but its body only raises
+    assert book.missing("Series.str.extract").source == "pyspark.pandas"
+    head = "import pandas as pd\ndf = pd.read_csv('x')\n"
+    assert blockers(head + "df['s'].str.extract(r'(\\d+)')") == ["Series.str.extract"]
+
+
+def test_apis_absent_from_pyspark_altogether_are_blockers_too():
+    book = rulebook()
+    absent = book.missing("DataFrame.value_counts")
+    assert absent is not None and absent.source == "absent"
+    assert book.rules("DataFrame.value_counts")[0].severity == "blocker"
+    # pandas.pivot_table is missing at the top level, though DataFrame.pivot_table exists
+    assert blockers("import pandas as pd\npd.pivot_table(df, values='v', index=['r'])") == [
+        "pandas.pivot_table"
+    ]
+    assert blockers(
+        "import pandas as pd\ndf = pd.read_csv('x')\ndf.pivot_table(values='v', index=['r'])"
+    ) == []
+
+
+def test_unsupported_keywords_come_from_comparing_signatures():
+    import pandas
+    import pyspark.pandas as ps
+
+    pandas_params = inspect.signature(pandas.DataFrame.merge).parameters
+    spark_params = inspect.signature(ps.DataFrame.merge).parameters
+    assert "indicator" in pandas_params and "indicator" not in spark_params
+    head = "import pandas as pd\ndf = pd.read_csv('x')\n"
+    assert blockers(head + "df.merge(df, on='k', indicator=True)") == ["DataFrame.merge"]
+    assert blockers(head + "df.merge(df, on='k', indicator=False)") == []  # the default: dropped
+
+
+def test_curated_conditions_read_literal_arguments():
+    head = "import io\nimport pandas as pd\ndf = pd.read_csv('x')\nWINDOW = '7D'\n"
+    assert blockers(head + "df['v'].rolling(WINDOW).sum()") == ["Series.rolling"]
+    assert blockers(head + "df['v'].rolling(7).sum()") == []
+    assert blockers(head + "pd.read_csv(io.StringIO('a,b'))") == ["pandas.read_csv"]
+    assert blockers(head + "df['s'].str.split(' ', expand=True)") == ["Series.str.split"]
+    assert blockers(head + "df['s'].str.split(' ', n=1, expand=True)") == []
+    assert blockers(head + "df.groupby(pd.Grouper(key='t', freq='M')).sum()") == ["DataFrame.groupby"]
+    assert blockers(head + "pd.DataFrame({'t': pd.date_range('2024', periods=3)})") == [
+        "pandas.DataFrame"
+    ]
+
+
+def test_iteration_over_groups_and_series_is_a_blocker():
+    source = """
+        import pandas as pd
+        df = pd.read_csv("x.csv")
+        for key, part in df.groupby("k"):
+            part.asfreq("D")
+        total = sum(df["v"])
+        names = [c for c in df]
+    """
+    assert blockers(source) == ["DataFrameGroupBy.__iter__", "DataFrame.asfreq", "Series.__iter__"]
+
+
+def test_partial_and_advice_findings():
+    source = """
+        import pandas as pd
+        df = pd.read_csv("x.csv")
+        df.pivot_table(values="v", index="region")
+        df["v"].median()
+        for _, row in df.iterrows():
+            pass
+        df.apply(lambda r: r["v"] * 2, axis=1)
+        arr = df.values
+    """
+    assert found(source) == [
+        ("DataFrame.pivot_table", "partial"),
+        ("Series.median", "partial"),
+        ("DataFrame.iterrows", "advice"),
+        ("DataFrame.apply", "advice"),
+        ("DataFrame.values", "advice"),
+    ]
+
+
+def test_typed_functions_get_no_apply_advice():
+    source = """
+        import pandas as pd
+        df = pd.read_csv("x.csv")
+        def double(row) -> float:
+            return row["v"] * 2
+        df.apply(double, axis=1)
+    """
+    assert found(source) == []
+
+
+def test_local_only_calls_and_pandas_values_are_fine():
+    source = """
+        import pandas as pd
+        edges = pd.cut([1, 5, 9], 3)
+        start = pd.Timestamp("2024-01-01")
+        missing = pd.NA
+        dtype = pd.Int64Dtype()
+    """
+    assert found(source) == []
+
+
+# -- files, notebooks, CLI --------------------------------------------------------------------
+
+
+def _notebook(*cells: tuple[str, str]) -> str:
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {"cell_type": kind, "metadata": {}, "source": src.splitlines(keepends=True)}
+                for kind, src in cells
+            ],
+        }
+    )
+
+
+def test_notebooks_report_cells_and_share_one_namespace(tmp_path, capsys):
+    path = tmp_path / "explore.ipynb"
+    path.write_text(
+        _notebook(
+            ("code", "%matplotlib inline\nimport pandas as pd\n!pip list"),
+            ("markdown", "# Load\npd.cut(x)"),
+            ("code", "df = pd.read_csv('x.csv')\n\ndf.asfreq('D')"),
+            ("code", "%%bash\necho pd.cut"),
+        )
+    )
+    assert main(["check", str(path), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert findings == [
+        {
+            "path": str(path),
+            "line": 3,
+            "col": 4,
+            "cell": 3,
+            "api": "DataFrame.asfreq",
+            "severity": "blocker",
+            "message": findings[0]["message"],
+            "suggestion": findings[0]["suggestion"],
+        }
+    ]
+    assert "asfreq" in findings[0]["message"] and findings[0]["suggestion"]
+
+
+def test_cli_text_format_and_exit_status(tmp_path, capsys):
+    good = tmp_path / "good.py"
+    good.write_text("import pandas as pd\ndf = pd.read_csv('x')\ndf['v'].median()\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("import pandas as pd\npd.crosstab(df.a, df.b)\n")
+    assert main(["check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert f"{good}:3:9: partial Series.median:" in out
+    assert "0 blocker, 1 partial, 0 advice in 1 file" in out
+    assert main(["check", str(tmp_path), "--severity", "blocker"]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:2:4: blocker pandas.crosstab:" in out and "median" not in out
+
+
+def test_unparseable_files_are_reported_not_skipped(tmp_path, capsys):
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    assert main(["check", str(tmp_path)]) == 2
+    assert "cannot parse" in capsys.readouterr().err
+
+
+def test_missing_path_is_a_clear_error(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.py")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_directories_skip_virtualenvs_and_hidden_folders(tmp_path):
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "lib.py").write_text("import pandas as pd\npd.cut(a, 2)\n")
+    (tmp_path / "job.py").write_text("import pandas as pd\npd.cut(a, 2)\n")
+    result = check_paths([tmp_path])
+    assert result.files == 1 and [f.path for f in result.findings] == [str(tmp_path / "job.py")]
+
+
+def test_check_only_reads_code_that_would_delete_files_or_loop_forever(tmp_path):
+    canary = tmp_path / "precious"
+    canary.mkdir()
+    (canary / "data.csv").write_text("a\n1\n")
+    script = tmp_path / "dangerous.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import shutil
+            import pandas as pd
+            shutil.rmtree({str(canary)!r})
+            open({str(tmp_path / 'created.txt')!r}, "w").write("ran")
+            df = pd.read_csv("x.csv")
+            while True:
+                df = df.asfreq("D")
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit.cli", "check", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "blocker DataFrame.asfreq" in done.stdout
+    assert (canary / "data.csv").exists() and not (tmp_path / "created.txt").exists()
