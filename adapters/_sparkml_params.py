@@ -17,7 +17,9 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCols, HasLabelCol, HasSeed
 
 from toolkit.bridge import DEFAULT_MAX_ROWS
+from toolkit.models import SCORING_METHODS
 from toolkit.schema import DEFAULT_OUTPUT_COLS
+from toolkit.scoring import HANDLE_INVALID
 
 __all__ = ["SklearnEstimatorParams", "SklearnStageParams"]
 
@@ -31,6 +33,16 @@ def _to_param_dict(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _one_of(name: str, choices: tuple[str, ...]):
+    def convert(value: Any) -> str:
+        value = TypeConverters.toString(value)
+        if value not in choices:
+            raise TypeError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+        return value
+
+    return convert
+
+
 class SklearnStageParams(HasInputCols):
     """Params shared by SklearnTransformer and SklearnEstimator."""
 
@@ -39,7 +51,7 @@ class SklearnStageParams(HasInputCols):
         "handleInvalid",
         "rows the model refuses: error (fail, naming the column and value), skip (drop "
         "them) or keep (null output and the reason in <outputCol>_error).",
-        typeConverter=TypeConverters.toString,
+        typeConverter=_one_of("handleInvalid", HANDLE_INVALID),
     )
 
     outputCol: Param[str] = Param(
@@ -54,7 +66,7 @@ class SklearnStageParams(HasInputCols):
         "method",
         "scikit-learn method to score with: predict, predict_proba, predict_log_proba, "
         "decision_function or transform.",
-        typeConverter=TypeConverters.toString,
+        typeConverter=_one_of("method", SCORING_METHODS),
     )
     vectorOutput: Param[bool] = Param(
         Params._dummy(),

@@ -85,8 +85,8 @@ class SklearnTransformer(Model, SklearnStageParams, MLReadable, MLWritable):
     ) -> None:
         super().__init__()
         kwargs = dict(self._input_kwargs)
-        self._model = None if kwargs.get("model") is None else load_model(kwargs.pop("model"))
-        kwargs.pop("model", None)
+        model = kwargs.pop("model", None)
+        self._model = None if model is None else load_model(model)
         self._set_given(kwargs)
 
     @keyword_only

@@ -108,6 +108,10 @@ def test_params_are_typed_keyword_only_and_the_model_stays_outside_them(local_mo
     assert stage.getMethod() == "predict_proba" and copied.uid == stage.uid
     with pytest.raises(TypeError, match="vectorOutput"):
         stage.setVectorOutput("maybe")
+    with pytest.raises(TypeError, match="error, skip, keep"):
+        stage.setHandleInvalid("ignore")
+    with pytest.raises(TypeError, match="predict_proba"):
+        SklearnEstimator(method="predict_probability")
     with pytest.raises(tk.ModelLoadError, match="not fitted"):
         SklearnTransformer(model=LogisticRegression())
 

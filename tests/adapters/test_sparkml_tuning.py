@@ -8,7 +8,12 @@ import pytest
 from pyspark.ml import Pipeline
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 from pyspark.ml.feature import SQLTransformer
-from pyspark.ml.tuning import CrossValidator, ParamGridBuilder, TrainValidationSplit
+from pyspark.ml.tuning import (
+    CrossValidator,
+    CrossValidatorModel,
+    ParamGridBuilder,
+    TrainValidationSplit,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
@@ -33,7 +38,7 @@ def noisy() -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_cross_validator_picks_what_grid_search_picks_on_the_same_folds(spark, noisy):
+def test_cross_validator_picks_what_grid_search_picks_on_the_same_folds(spark, noisy, tmp_path):
     est = SklearnEstimator(
         estimator=LogisticRegression(),
         inputCols=FEATURES,
@@ -70,6 +75,12 @@ def test_cross_validator_picks_what_grid_search_picks_on_the_same_folds(spark, n
     np.testing.assert_allclose(
         best_model.getModel().coef_, search.best_estimator_.coef_, rtol=1e-6, atol=1e-9
     )
+
+    cv_model.write().save(str(tmp_path / "cv"))  # the tuning result persists like a native one
+    loaded = CrossValidatorModel.load(str(tmp_path / "cv"))
+    assert loaded.avgMetrics == cv_model.avgMetrics
+    assert loaded.getEstimatorParamMaps()[1][loaded.getEstimator().estimatorParams] == {"C": 0.1}
+    assert loaded.bestModel.getModel().C == 0.1
 
 
 @pytest.mark.slow
