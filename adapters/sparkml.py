@@ -10,6 +10,8 @@ or inside a ``Pipeline`` / ``PipelineModel`` (layout in
 ``adapters._sparkml_persistence``), and work in ``CrossValidator`` /
 ``TrainValidationSplit``: grid over ``estimatorParams`` and set
 ``vectorOutput=True`` to give MLlib evaluators the vector column they read.
+Everything works on classic Spark and on Spark Connect: native stages run on the
+server, these stages in the client and the Python workers.
 
 Examples
 --------

@@ -88,11 +88,14 @@ def test_transformer_scores_like_local_sklearn(indexed, local_model):
     np.testing.assert_array_equal(out["churn_hat"], local_model.predict(pdf[FEATURES]))
 
 
-def test_params_are_typed_keyword_only_and_the_model_stays_outside_them(local_model):
+def test_params_are_typed_keyword_only_and_the_model_stays_outside_them(churn):
+    local_model = LogisticRegression().fit(churn[["age", "income"]], churn["churned"])
     with pytest.raises(TypeError, match="keyword"):
         SklearnTransformer(local_model)  # type: ignore[misc]
-    stage = SklearnTransformer(model=local_model, inputCols=FEATURES, method="predict_proba")
-    assert stage.getInputCols() == FEATURES
+    stage = SklearnTransformer(
+        model=local_model, inputCols=["age", "income"], method="predict_proba"
+    )
+    assert stage.getInputCols() == ["age", "income"]
     assert stage.getOutputCol() == "probability"  # the method's default name
     assert stage.getHandleInvalid() == "error" and stage.getVectorOutput() is False
     assert {p.name for p in stage.params} == {
