@@ -179,6 +179,14 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
     {
         "api": "DataFrame.pivot_table",
         "severity": "blocker",
+        "when": [["columns", "missing", None]],
+        "message": "pivot_table needs columns=: pandas-on-Spark always pivots a column",
+        "suggestion": "for a table without pivoted columns use "
+        "df.groupby([...])[values].agg(aggfunc)",
+    },
+    {
+        "api": "DataFrame.pivot_table",
+        "severity": "blocker",
         "when": [["columns", "is", "list"]],
         "message": "pivot_table takes a single column name for columns=",
         "suggestion": "pivot on one column, or build a combined key column first "
@@ -191,6 +199,16 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
         "message": "aggfunc must be a name ('sum', 'mean', ...) or a dict of names, not a function",
         "suggestion": "pass the name: aggfunc='sum' instead of aggfunc=np.sum / sum",
     },
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["func", "is", "str"]],
+            "message": "transform takes a function here, not a method name",
+            "suggestion": "pass the function, e.g. df.transform(lambda s: s.abs())",
+        }
+        for api in ("DataFrame.transform", "Series.transform")
+    ),
     {
         "api": "Resampler.__getitem__",
         "severity": "blocker",
@@ -233,6 +251,38 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
             "the exact value on a small collected frame",
         }
         for api in PERCENTILES
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "partial",
+            "when": [["upper", "given", None]],
+            "message": "Spark orders NaN above every number, so clip(upper=...) turns NaN into "
+            "the upper bound (pandas keeps NaN)",
+            "suggestion": "clip after fillna/dropna, or keep the gaps: s.clip(upper=u).where(s.notna())",
+        }
+        for api in ("Series.clip", "DataFrame.clip")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "partial",
+            "when": [["value_vars", "missing", None]],
+            "message": "without value_vars=, pandas-on-Spark (under Spark's default ANSI mode) "
+            "casts the melted values to strings when an id column holds text",
+            "suggestion": "name the value columns: melt(id_vars=[...], value_vars=[...])",
+        }
+        for api in ("pandas.melt", "DataFrame.melt")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "partial",
+            "message": "the resampled result's index loses its name, and its rows come back in "
+            "no particular order",
+            "suggestion": "name and sort it again: .rename_axis('ts').sort_index()",
+        }
+        for api in ("DataFrame.resample", "Series.resample")
     ),
     {
         "api": "Series.unique",
@@ -335,9 +385,10 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
 )
 
 # Arguments adapters.pandas adjusts before calling pandas-on-Spark. ``action`` is
-# ``listify`` (a single label becomes a one-element list) or ``drop`` (the keyword is
-# removed: pandas-on-Spark has no such option and the default behaviour is the same or
-# documented in ``message``). ``severity`` is what the checker reports (None: nothing).
+# ``listify`` (a single label becomes a one-element list), ``callable`` (a method name
+# such as "sum" becomes a function calling it) or ``drop`` (the keyword is removed:
+# pandas-on-Spark has no such option and the default behaviour is the same or documented
+# in ``message``). ``severity`` is what the checker reports (None: nothing).
 NORMALISED: tuple[dict[str, Any], ...] = (
     {
         "api": "DataFrame.pivot_table",
@@ -348,6 +399,20 @@ NORMALISED: tuple[dict[str, Any], ...] = (
         "adapters.pandas wraps the label in a list",
         "suggestion": "pass a list, e.g. index=['region'], to run on plain pyspark.pandas too",
     },
+    *(
+        {
+            "api": api,
+            "params": ["func"],
+            "action": "callable",
+            "severity": "partial",
+            "message": "pandas-on-Spark's groupby transform takes a function, not a name "
+            "(plain pyspark.pandas raises); adapters.pandas passes a function calling it, "
+            "which runs per group in pandas",
+            "suggestion": "pass a typed function, e.g. def total(s) -> float: return s.sum(), "
+            "or aggregate with groupby().agg(...) and merge the result back",
+        }
+        for api in ("DataFrameGroupBy.transform", "SeriesGroupBy.transform")
+    ),
     *(
         {
             "api": api,

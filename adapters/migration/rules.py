@@ -179,7 +179,7 @@ def rulebook() -> RuleBook:
         normalisers[record["api"]].append(Normaliser(record["api"], params, record["action"]))
         adjusted.update((record["api"], p) for p in params)
         if record["severity"] is not None:
-            test = "is" if record["action"] == "listify" else "keyword"
+            test = "keyword" if record["action"] == "drop" else "is"
             operand = "str" if test == "is" else None
             for param in params:
                 rules[record["api"]].append(

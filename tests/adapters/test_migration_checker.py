@@ -134,9 +134,12 @@ def test_apis_absent_from_pyspark_altogether_are_blockers_too():
     assert blockers("import pandas as pd\npd.pivot_table(df, values='v', index=['r'])") == [
         "pandas.pivot_table"
     ]
-    assert blockers(
-        "import pandas as pd\ndf = pd.read_csv('x')\ndf.pivot_table(values='v', index=['r'])"
-    ) == []
+    assert (
+        blockers(
+            "import pandas as pd\ndf = pd.read_csv('x')\ndf.pivot_table(values='v', index=['r'])"
+        )
+        == []
+    )
 
 
 def test_unsupported_keywords_come_from_comparing_signatures():
@@ -158,7 +161,9 @@ def test_curated_conditions_read_literal_arguments():
     assert blockers(head + "pd.read_csv(io.StringIO('a,b'))") == ["pandas.read_csv"]
     assert blockers(head + "df['s'].str.split(' ', expand=True)") == ["Series.str.split"]
     assert blockers(head + "df['s'].str.split(' ', n=1, expand=True)") == []
-    assert blockers(head + "df.groupby(pd.Grouper(key='t', freq='M')).sum()") == ["DataFrame.groupby"]
+    assert blockers(head + "df.groupby(pd.Grouper(key='t', freq='M')).sum()") == [
+        "DataFrame.groupby"
+    ]
     assert blockers(head + "pd.DataFrame({'t': pd.date_range('2024', periods=3)})") == [
         "pandas.DataFrame"
     ]
@@ -306,7 +311,7 @@ def test_check_only_reads_code_that_would_delete_files_or_loop_forever(tmp_path)
             import shutil
             import pandas as pd
             shutil.rmtree({str(canary)!r})
-            open({str(tmp_path / 'created.txt')!r}, "w").write("ran")
+            open({str(tmp_path / "created.txt")!r}, "w").write("ran")
             df = pd.read_csv("x.csv")
             while True:
                 df = df.asfreq("D")
