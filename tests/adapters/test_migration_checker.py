@@ -131,12 +131,12 @@ def test_apis_absent_from_pyspark_altogether_are_blockers_too():
     assert absent is not None and absent.source == "absent"
     assert book.rules("DataFrame.value_counts")[0].severity == "blocker"
     # pandas.pivot_table is missing at the top level, though DataFrame.pivot_table exists
-    assert blockers("import pandas as pd\npd.pivot_table(df, values='v', index=['r'])") == [
-        "pandas.pivot_table"
-    ]
+    assert blockers(
+        "import pandas as pd\npd.pivot_table(df, values='v', index=['r'], columns='c')"
+    ) == ["pandas.pivot_table"]
     assert (
         blockers(
-            "import pandas as pd\ndf = pd.read_csv('x')\ndf.pivot_table(values='v', index=['r'])"
+            "import pandas as pd\ndf = pd.read_csv('x')\ndf.pivot_table(values='v', index=['r'], columns='c')"
         )
         == []
     )
@@ -185,7 +185,7 @@ def test_partial_and_advice_findings():
     source = """
         import pandas as pd
         df = pd.read_csv("x.csv")
-        df.pivot_table(values="v", index="region")
+        df.pivot_table(values="v", index="region", columns="quarter")
         df["v"].median()
         for _, row in df.iterrows():
             pass
