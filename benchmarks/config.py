@@ -1,0 +1,144 @@
+"""What a benchmark run measures: sizes, models, paths and the two presets.
+
+``--quick`` (the default) fits in a few minutes on 2 cores; ``--full`` is the
+issue's reference size (2M rows x 20 features, 5 repeats, scaling to 4M rows).
+Every option of the command line lands in one :class:`BenchConfig`.
+
+Examples
+--------
+>>> from benchmarks.config import preset
+>>> preset("quick").repeat
+3
+>>> preset("full", rows=500_000).rows
+500000
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "MODELS",
+    "MODES",
+    "PATHS",
+    "PRESETS",
+    "BenchConfig",
+    "preset",
+]
+
+#: Model families, trained to matched settings in scikit-learn and MLlib (:mod:`benchmarks.models`).
+MODELS = ("logistic_regression", "linear_regression", "random_forest", "gbt", "kmeans")
+#: Scoring paths (:mod:`benchmarks.paths`). ``mllib_no_assembly`` runs in memory mode only and
+#: measures the VectorAssembler tax; ``score_files`` is file-only by nature.
+PATHS = (
+    "mllib",
+    "mllib_no_assembly",
+    "score",
+    "score_files",
+    "mlflow_udf",
+    "predict_batch_udf",
+    "limit",
+)
+#: ``files``: Parquet in -> Parquet out. ``memory``: a cached DataFrame -> Spark's no-op sink.
+MODES = ("files", "memory")
+SUITES = ("scoring", "cold", "scaling", "pandas_ops")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One benchmark run, fully specified.
+
+    Examples
+    --------
+    >>> BenchConfig(rows=1000, repeat=1).rows
+    1000
+    """
+
+    rows: int = 250_000
+    features: int = 20
+    files: int = 4
+    train_rows: int = 20_000
+    repeat: int = 3
+    models: tuple[str, ...] = MODELS
+    paths: tuple[str, ...] = PATHS
+    modes: tuple[str, ...] = MODES
+    scaling_rows: tuple[int, ...] = (50_000, 250_000, 1_000_000)
+    scaling_model: str = "logistic_regression"
+    scaling_paths: tuple[str, ...] = ("mllib", "score", "score_files")
+    cold_paths: tuple[str, ...] = ("mllib", "score", "score_files")
+    pandas_sizes: tuple[int, ...] = (10_000, 1_000_000)
+    pandas_repeat: int = 3
+    suites: tuple[str, ...] = SUITES
+    workdir: Path = field(default_factory=lambda: default_workdir())
+    out: Path = Path("bench-results")
+    master: str | None = None
+    seed: int = 7
+    progress: bool = True
+    preset: str = "quick"
+
+    def __post_init__(self) -> None:
+        from toolkit.exceptions import InvalidOptionError
+
+        for name, allowed in (("models", MODELS), ("paths", PATHS), ("modes", MODES)):
+            unknown = sorted(set(getattr(self, name)) - set(allowed))
+            if unknown:
+                raise InvalidOptionError(
+                    f"Unknown {name} {unknown}; choose from {', '.join(allowed)}."
+                )
+        unknown = sorted(set(self.suites) - set(SUITES))
+        if unknown:
+            raise InvalidOptionError(f"Unknown suites {unknown}; choose from {', '.join(SUITES)}.")
+        if self.scaling_model not in MODELS:
+            raise InvalidOptionError(
+                f"Unknown scaling model {self.scaling_model!r}; choose from {', '.join(MODELS)}."
+            )
+        for name in ("rows", "features", "files", "train_rows", "repeat", "pandas_repeat"):
+            if getattr(self, name) < 1:
+                raise InvalidOptionError(f"{name} must be at least 1; got {getattr(self, name)}.")
+
+    def replace(self, **changes: object) -> BenchConfig:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+PRESETS: dict[str, dict[str, object]] = {
+    "quick": {},
+    "full": {
+        "rows": 2_000_000,
+        "files": 8,
+        "train_rows": 100_000,
+        "repeat": 5,
+        "scaling_rows": (100_000, 1_000_000, 4_000_000),
+        "cold_paths": ("mllib", "score", "score_files", "mlflow_udf", "predict_batch_udf"),
+        "pandas_sizes": (100_000, 5_000_000),
+        "pandas_repeat": 5,
+    },
+}
+
+
+def preset(name: str, **overrides: object) -> BenchConfig:
+    """The ``quick`` or ``full`` configuration, with ``overrides`` on top.
+
+    Examples
+    --------
+    >>> preset("quick", models=("kmeans",)).models
+    ('kmeans',)
+    """
+    from toolkit.exceptions import InvalidOptionError
+
+    if name not in PRESETS:
+        raise InvalidOptionError(f"Unknown preset {name!r}; choose from {', '.join(PRESETS)}.")
+    return BenchConfig(**{**PRESETS[name], **overrides, "preset": name})  # type: ignore[arg-type]
+
+
+def default_workdir() -> Path:
+    """``$SCALEOUT_BENCH_DIR``, else ``$XDG_CACHE_HOME/scaleout/bench`` (data is reused there)."""
+    import os
+
+    explicit = os.environ.get("SCALEOUT_BENCH_DIR")
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "scaleout" / "bench"

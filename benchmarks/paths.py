@@ -1,0 +1,236 @@
+"""The scoring paths under test, each one small class behind one interface.
+
+Every path turns the benchmark table into ``(id, prediction)`` for one model, in
+up to two modes: ``files`` (Parquet in -> Parquet out) and ``memory`` (a cached
+DataFrame -> Spark's ``noop`` sink, which computes every row and writes none).
+A path has three methods: ``prepare`` (untimed set-up), ``run`` (the timed
+work) and ``predictions`` (untimed: what the last run produced, for the
+agreement check). The peers live in :mod:`benchmarks.peers`.
+
+Examples
+--------
+>>> path = make_path("score")
+>>> path.prepare(case); path.run(case, "files")        # doctest: +SKIP
+>>> path.predictions(case, "files").head()             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from benchmarks.data import Table
+from benchmarks.models import Fitted
+
+__all__ = [
+    "Case",
+    "Limit",
+    "MLlib",
+    "MLlibNoAssembly",
+    "ScoreDataFrame",
+    "ScoreFiles",
+    "ScoringPath",
+    "SparkPath",
+    "make_path",
+]
+
+LIMIT_BATCH = 65_536
+
+
+@dataclass
+class Case:
+    """One model on one table in one Spark session: what every path works from.
+
+    ``cached`` / ``assembled`` / ``local`` are filled for memory mode by :meth:`cache`.
+    """
+
+    spark: Any
+    table: Table
+    fitted: Fitted
+    outdir: Path
+    cores: int
+    cached: Any = None
+    assembled: Any = None
+    local: Any = None  # the table's features as a pandas frame (the in-memory limit)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        return self.fitted.features
+
+    def output(self, path: str) -> Path:
+        return self.outdir / self.fitted.name / path
+
+    def source(self, mode: str) -> Any:
+        """The input DataFrame: read from Parquet each run, or the cached copy."""
+        if mode == "memory":
+            return self.cached
+        return self.spark.read.parquet(str(self.table.path))
+
+
+class ScoringPath:
+    """The interface: ``prepare`` once, ``run`` timed, ``predictions`` to check the last run."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # "mllib", "ours", "peer" or "limit"
+    label: ClassVar[str]
+    modes: ClassVar[tuple[str, ...]] = ("files", "memory")
+
+    def prepare(self, case: Case) -> None:
+        """Untimed set-up (logging a model, building a UDF)."""
+
+    def run(self, case: Case, mode: str) -> None:
+        raise NotImplementedError
+
+    def predictions(self, case: Case, mode: str) -> Any:
+        """``(id, prediction)`` of the last run as a pandas frame sorted by id."""
+        return read_output(case.output(self.name))
+
+
+class SparkPath(ScoringPath):
+    """A path that is a Spark DataFrame plan: written to Parquet, or to the no-op sink."""
+
+    def frame(self, case: Case, source: Any) -> Any:
+        """``source`` -> DataFrame with ``id`` and ``prediction``."""
+        raise NotImplementedError
+
+    def run(self, case: Case, mode: str) -> None:
+        frame = self.frame(case, case.source(mode))
+        if mode == "memory":
+            frame.write.format("noop").mode("overwrite").save()
+        else:
+            frame.write.mode("overwrite").parquet(str(case.output(self.name)))
+
+    def predictions(self, case: Case, mode: str) -> Any:
+        if mode == "files":
+            return read_output(case.output(self.name))
+        table = self.frame(case, case.source(mode)).toArrow()
+        return table.to_pandas().sort_values("id", ignore_index=True)
+
+
+class MLlib(SparkPath):
+    """Native MLlib: VectorAssembler then the model's ``transform``."""
+
+    name, kind, label = "mllib", "mllib", "MLlib transform"
+
+    def frame(self, case: Case, source: Any) -> Any:
+        assembled = case.fitted.assembler().transform(source.select("id", *case.features))
+        return case.fitted.mllib.transform(assembled).select("id", "prediction")
+
+
+class MLlibNoAssembly(SparkPath):
+    """MLlib on vectors assembled and cached beforehand: MLlib minus the assembly tax."""
+
+    name, kind, label = "mllib_no_assembly", "mllib", "MLlib, pre-assembled"
+    modes = ("memory",)
+
+    def frame(self, case: Case, source: Any) -> Any:
+        return case.fitted.mllib.transform(case.assembled).select("id", "prediction")
+
+
+class ScoreDataFrame(SparkPath):
+    """``toolkit.score``: the DataFrame path (mapInArrow)."""
+
+    name, kind, label = "score", "ours", "toolkit.score"
+
+    def frame(self, case: Case, source: Any) -> Any:
+        import toolkit as tk
+
+        scored = tk.score(case.fitted.sklearn, source.select("id", *case.features))
+        return scored.select("id", "prediction")
+
+
+class ScoreFiles(ScoringPath):
+    """``toolkit.score_files``: the file-direct path (pyarrow inside Spark tasks)."""
+
+    name, kind, label = "score_files", "ours", "toolkit.score_files"
+    modes = ("files",)
+
+    def run(self, case: Case, mode: str) -> None:
+        import toolkit as tk
+
+        report = tk.score_files(
+            case.fitted.sklearn, str(case.table.path), str(case.output(self.name)),
+            keep_columns=["id"], mode="overwrite", spark=case.spark,
+        )  # fmt: skip
+        case.extras[f"{self.name}.report"] = report
+
+
+class Limit(ScoringPath):
+    """One Python process, one thread: pyarrow read + sklearn predict + pyarrow write.
+
+    Its rows/s times the cores is the limit the file path is measured against.
+    """
+
+    name, kind, label = "limit", "limit", "1 process x cores (limit)"
+
+    def run(self, case: Case, mode: str) -> None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            if mode == "memory":
+                self._memory(case)
+            else:
+                self._files(case)
+
+    def predictions(self, case: Case, mode: str) -> Any:
+        if mode == "memory":
+            return case.extras[f"{self.name}.memory"]
+        return read_output(case.output(self.name))
+
+    def _files(self, case: Case) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        out = case.output(self.name)
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        model = case.fitted.sklearn
+        for part in case.table.parts:
+            table = pq.read_table(part, columns=["id", *case.features], use_threads=False)
+            X = table.select(case.features).to_pandas(use_threads=False)
+            result = pa.table({"id": table.column("id"), "prediction": model.predict(X)})
+            pq.write_table(result, out / part.name)
+
+    def _memory(self, case: Case) -> None:
+        import numpy as np
+        import pandas as pd
+
+        model, local = case.fitted.sklearn, case.local
+        X = local[case.features]
+        pieces = [
+            model.predict(X.iloc[start : start + LIMIT_BATCH])
+            for start in range(0, len(X), LIMIT_BATCH)
+        ]
+        case.extras[f"{self.name}.memory"] = pd.DataFrame(
+            {"id": local["id"].to_numpy(), "prediction": np.concatenate(pieces)}
+        )
+
+
+def make_path(name: str) -> ScoringPath:
+    """A new path object by name (see :data:`benchmarks.config.PATHS`).
+
+    Examples
+    --------
+    >>> make_path("limit").kind
+    'limit'
+    """
+    from benchmarks import peers
+
+    classes = {
+        cls.name: cls
+        for cls in (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreFiles, Limit,
+                    peers.MlflowUDF, peers.PredictBatchUDF)
+    }  # fmt: skip
+    return classes[name]()
+
+
+def read_output(directory: Path) -> Any:
+    """``(id, prediction)`` from a Parquet output directory, sorted by id."""
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(str(directory), format="parquet").to_table(columns=["id", "prediction"])
+    return table.to_pandas().sort_values("id", ignore_index=True)
