@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_info, _add_check):
+    for add in (_add_info, _add_check, _add_bench):
         add(commands)
     return parser
 
@@ -146,6 +146,26 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"scaleout check: {error}", file=sys.stderr)
     status = exit_status(result.findings)
     return status or (2 if result.errors else 0)
+
+
+# -- bench --------------------------------------------------------------------------------
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    # Options belong to benchmarks.cli (imported only when the command runs): everything after
+    # "bench" is handed over untouched ("+" prefix: argparse here treats none of it as options).
+    help = "Benchmark scoring throughput against MLlib, peers and the hardware limit."
+    sub = commands.add_parser(
+        "bench", help=help, description=help, add_help=False, prefix_chars="+"
+    )
+    sub.add_argument("bench_args", nargs=argparse.REMAINDER)
+    sub.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from benchmarks.cli import main as bench_main
+
+    return bench_main(args.bench_args, prog="scaleout bench")
 
 
 if __name__ == "__main__":  # pragma: no cover
