@@ -62,7 +62,7 @@ def assert_same(got, expected) -> None:
 
 
 def by_id(out) -> pd.DataFrame:
-    return tk.to_pandas(out).sort_values("id").reset_index(drop=True)
+    return out.toPandas().sort_values("id").reset_index(drop=True)
 
 
 def test_follows_sklearn_conventions():

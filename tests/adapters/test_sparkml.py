@@ -49,17 +49,22 @@ def churn() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def indexed(spark, churn):
-    """The churn frame as Spark, with plan_idx and a 0/1 label from StringIndexer."""
+def indexed_pdf(spark, churn) -> pd.DataFrame:
+    """The churn frame with plan_idx and a 0/1 label from StringIndexer, collected once."""
     indexer = StringIndexer(inputCols=["plan", "churned"], outputCols=["plan_idx", "label"])
     sdf = spark.createDataFrame(churn)
-    return indexer.fit(sdf).transform(sdf)
+    return tk.to_pandas(indexer.fit(sdf).transform(sdf)).sort_values("id").reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
-def local_model(indexed):
+def indexed(spark, indexed_pdf):
+    return spark.createDataFrame(indexed_pdf)
+
+
+@pytest.fixture(scope="module")
+def local_model(indexed_pdf):
     """A LogisticRegression pipeline fit with plain scikit-learn on the indexed data."""
-    pdf = tk.to_pandas(indexed)
+    pdf = indexed_pdf
     return make_pipeline(StandardScaler(), LogisticRegression()).fit(pdf[FEATURES], pdf["label"])
 
 
@@ -69,16 +74,16 @@ def assert_same(got, expected) -> None:
 
 
 def by_id(sdf) -> pd.DataFrame:
-    return tk.to_pandas(sdf).sort_values("id").reset_index(drop=True)
+    return sdf.toPandas().sort_values("id").reset_index(drop=True)
 
 
 # -- SklearnTransformer ----------------------------------------------------------------
 
 
-def test_transformer_scores_like_local_sklearn(indexed, local_model):
+def test_transformer_scores_like_local_sklearn(indexed, indexed_pdf, local_model):
     stage = SklearnTransformer(model=local_model, method="predict_proba")
     out = by_id(stage.transform(indexed))
-    pdf = by_id(indexed)
+    pdf = indexed_pdf
     expected = local_model.predict_proba(pdf[FEATURES])
     got = np.array([[row["0.0"], row["1.0"]] for row in out["probability"]])
     assert_same(got, expected)
@@ -119,14 +124,14 @@ def test_params_are_typed_keyword_only_and_the_model_stays_outside_them(churn):
         SklearnTransformer(model=LogisticRegression())
 
 
-def test_vector_output_gives_mllib_vectors(indexed, local_model):
+def test_vector_output_gives_mllib_vectors(indexed, indexed_pdf, local_model):
     from pyspark.ml.linalg import VectorUDT
 
     stage = SklearnTransformer(model=local_model, method="predict_proba", vectorOutput=True)
     out = stage.transform(indexed)
     assert isinstance(out.schema["probability"].dataType, VectorUDT)
     rows = sorted(out.select("id", "probability").collect())
-    expected = local_model.predict_proba(by_id(indexed)[FEATURES])
+    expected = local_model.predict_proba(indexed_pdf[FEATURES])
     assert_same(np.array([r["probability"].toArray() for r in rows]), expected)
 
 
@@ -172,13 +177,15 @@ def test_save_load_roundtrip_records_versions(tmp_path, indexed, local_model):
     assert type(sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))).__name__ == "Pipeline"
 
 
-def test_save_over_existing_path_fails_and_keeps_the_old_model(tmp_path, indexed, local_model):
+def test_save_over_existing_path_fails_and_keeps_the_old_model(
+    tmp_path, indexed, indexed_pdf, local_model
+):
     path = str(tmp_path / "stage")
     old = SklearnTransformer(model=local_model, method="predict_proba")
     old.save(path)
     before = sorted(p.name for p in (tmp_path / "stage").rglob("*"))
     other = make_pipeline(StandardScaler(), LogisticRegression(C=0.001))
-    pdf = tk.to_pandas(indexed)
+    pdf = indexed_pdf
     new = SklearnTransformer(model=other.fit(pdf[FEATURES], pdf["label"]), method="predict_proba")
 
     with pytest.raises(tk.DestinationExistsError, match="overwrite") as caught:
@@ -212,8 +219,8 @@ def test_loading_under_another_sklearn_version_warns(tmp_path, local_model):
     assert "1.2.0" in message and sklearn.__version__ in message
 
 
-def test_untrusted_types_need_naming(tmp_path, indexed):
-    pdf = tk.to_pandas(indexed)
+def test_untrusted_types_need_naming(tmp_path, indexed, indexed_pdf):
+    pdf = indexed_pdf
     model = make_pipeline(SelectKBest(k=2), LogisticRegression()).fit(pdf[FEATURES], pdf["label"])
     path = str(tmp_path / "stage")
     SklearnTransformer(model=model).save(path)
@@ -223,7 +230,7 @@ def test_untrusted_types_need_naming(tmp_path, indexed):
     with trusted_types([name]):
         loaded = SklearnTransformer.load(path)
     assert by_id(loaded.transform(indexed))["prediction"].tolist() == list(
-        model.predict(by_id(indexed)[FEATURES])
+        model.predict(indexed_pdf[FEATURES])
     )
 
 

@@ -17,7 +17,6 @@ from pyspark.ml.tuning import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
-import toolkit as tk
 from adapters.sparkml import SklearnEstimator, SklearnTransformer
 
 FEATURES = [f"x{i}" for i in range(12)]
@@ -103,5 +102,5 @@ def test_train_validation_split_over_a_pipeline_refits_the_best_point(spark, noi
     fitted = model.bestModel.stages[-1].getModel()
     assert chosen == {"C": fitted.C}
     np.testing.assert_allclose(fitted.coef_, local.coef_, rtol=1e-6, atol=1e-9)
-    out = tk.to_pandas(model.transform(sdf)).sort_values("id")
+    out = model.transform(sdf).toPandas().sort_values("id")
     np.testing.assert_array_equal(out["prediction"], local.predict(out[FEATURES[:4]]))
