@@ -20,6 +20,7 @@ arrived and how to fix it.
     ├── InputFileError(ValueError)            an input file is corrupt, empty or lacks a column
     ├── DestinationExistsError(FileExistsError) output exists and mode is not "overwrite"
     ├── ScoringJobError(RuntimeError)         a distributed scoring job failed
+    ├── InvalidOptionError(ValueError)        an option has a value scaleout does not take
     ├── UnsupportedPandasAPIError(NotImplementedError) pandas API not available on Spark
     └── TrackingError(RuntimeError)           the MLflow store cannot be reached or written
 
@@ -42,6 +43,7 @@ __all__ = [
     "DriverMemoryError",
     "InputFileError",
     "InvalidInputError",
+    "InvalidOptionError",
     "MissingDependencyError",
     "ModelLoadError",
     "ScoringJobError",
@@ -109,6 +111,10 @@ class DestinationExistsError(ToolkitError, FileExistsError):
 
 class ScoringJobError(ToolkitError, RuntimeError):
     """A distributed scoring job failed; the message carries the worker's reason."""
+
+
+class InvalidOptionError(ToolkitError, ValueError):
+    """An option has a value scaleout does not take (``mode="append"``, ``engine="x"``)."""
 
 
 class UnsupportedPandasAPIError(ToolkitError, NotImplementedError):

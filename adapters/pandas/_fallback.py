@@ -1,0 +1,285 @@
+"""Run an API pandas-on-Spark lacks in pandas on the driver, and bring the result back.
+
+Every pandas-on-Spark object among the receiver and the arguments is collected (at most
+``max_rows`` rows in all), the pandas call runs, and frames, series and indexes in the
+result become pandas-on-Spark again. A groupby, window or resampler is rebuilt in
+pandas by replaying the call that made it (recorded by :mod:`adapters.pandas._hooks`).
+
+Examples
+--------
+>>> run_function("pandas.cut", rule, pandas.cut, (psser, 3), {})    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from adapters.migration.rules import Rule
+from adapters.pandas._policy import advise, get_fallback, record
+from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
+
+__all__ = ["ORIGIN", "PandasResult", "holds_spark", "run_attribute", "run_function", "run_method"]
+
+ORIGIN = "_scaleout_origin"  # (parent, method name, args, kwargs) on groupby/window objects
+_ACCESSORS = {"StringMethods": "str", "DatetimeMethods": "dt", "CategoricalAccessor": "cat"}
+_RAISE_HINT = (
+    "The fallback policy is 'raise'; adapters.pandas.set_fallback('warn') runs such calls in "
+    "pandas on the driver for frames up to max_rows rows."
+)
+
+
+def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:
+    """``receiver.name(*args, **kwargs)`` under the fallback policy."""
+    if kwargs.get("inplace") and get_fallback().mode != "raise":
+        raise UnsupportedPandasAPIError(
+            f"{api}: {rule.message}, and with inplace=True it cannot run in pandas instead "
+            f"(the change would land on a copy). Instead: {rule.suggestion}; or assign the "
+            "result: df = df.method(...) without inplace=True."
+        )
+    return _run(
+        api,
+        rule,
+        lambda mover: getattr(mover.to_pandas(receiver), name)(
+            *mover.to_pandas(args), **mover.to_pandas(kwargs)
+        ),
+    )
+
+
+def run_attribute(api: str, rule: Rule, receiver: Any, name: str) -> Any:
+    """``receiver.name`` (a property) under the fallback policy."""
+    return _run(api, rule, lambda mover: getattr(mover.to_pandas(receiver), name))
+
+
+def run_function(api: str, rule: Rule, func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``func(*args, **kwargs)`` (a pandas function) under the fallback policy."""
+    return _run(api, rule, lambda mover: func(*mover.to_pandas(args), **mover.to_pandas(kwargs)))
+
+
+def holds_spark(value: Any) -> bool:
+    """True when ``value`` is or contains (in lists, tuples, dicts) a pandas-on-Spark object."""
+    if type(value) in (list, tuple):
+        return any(holds_spark(item) for item in value)
+    if type(value) is dict:
+        return any(holds_spark(item) for item in value.values())
+    return _spark_kind(value) is not None or isinstance(value, PandasResult)
+
+
+def _run(api: str, rule: Rule, call: Callable[[_Mover], Any]) -> Any:
+    policy = get_fallback()
+    if policy.mode == "raise":
+        what = rule.message if rule.message.startswith(api) else f"{api}: {rule.message}"
+        raise UnsupportedPandasAPIError(f"{what}. Instead: {rule.suggestion}. {_RAISE_HINT}")
+    mover = _Mover(api, rule, policy.max_rows)
+    result = mover.to_spark(call(mover))
+    record(api, calls=1, rows_to_driver=mover.rows_to_driver, rows_to_spark=mover.rows_to_spark)
+    if policy.mode == "warn":
+        advise(
+            f"{api} ran in pandas on the driver ({mover.rows_to_driver:,} rows collected, "
+            f"{mover.rows_to_spark:,} sent back): {rule.message}. To stay distributed: "
+            f"{rule.suggestion}."
+        )
+    return result
+
+
+class _Mover:
+    """Moves data for one fallback call and counts the rows it moves."""
+
+    def __init__(self, api: str, rule: Rule, max_rows: int) -> None:
+        self.api, self.rule, self.max_rows = api, rule, max_rows
+        self.rows_to_driver = 0
+        self.rows_to_spark = 0
+
+    def to_pandas(self, value: Any) -> Any:
+        if type(value) in (list, tuple):
+            return type(value)(self.to_pandas(item) for item in value)
+        if type(value) is dict:
+            return {key: self.to_pandas(item) for key, item in value.items()}
+        if isinstance(value, PandasResult):
+            return value._obj
+        kind = _spark_kind(value)
+        if kind == "data":
+            return self._collect(value)
+        if kind == "accessor":
+            return getattr(self.to_pandas(value._data), _ACCESSORS[type(value).__name__])
+        if kind == "intermediate":
+            origin = getattr(value, ORIGIN, None)
+            if origin is None:
+                raise UnsupportedPandasAPIError(
+                    f"{self.api}: {self.rule.message}, and this {type(value).__name__} was not "
+                    "made by a call adapters.pandas saw, so it cannot be rebuilt in pandas. "
+                    f"Instead: {self.rule.suggestion}."
+                )
+            parent, name, args, kwargs = origin
+            rebuilt = getattr(self.to_pandas(parent), name)
+            return rebuilt(*self.to_pandas(args), **self.to_pandas(kwargs))
+        return value
+
+    def _collect(self, value: Any) -> Any:
+        from toolkit.bridge import to_pandas
+
+        budget = self.max_rows - self.rows_to_driver
+        try:
+            if hasattr(value, "head"):
+                local = to_pandas(value, max_rows=budget)
+            else:  # an Index: no head(), count first
+                rows = len(value)
+                if rows > budget:
+                    raise DriverMemoryError(f"{rows:,} rows")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    local = value.to_pandas()
+        except DriverMemoryError as exc:
+            raise UnsupportedPandasAPIError(
+                f"{self.api}: {self.rule.message}, and running it in pandas would move more "
+                f"than max_rows={self.max_rows:,} rows to the driver ({str(exc).split(';')[0]}). "
+                f"Instead: {self.rule.suggestion}. Or allow more rows: "
+                "adapters.pandas.set_fallback(max_rows=...)."
+            ) from None
+        self.rows_to_driver += len(local)
+        return local
+
+    def to_spark(self, value: Any) -> Any:
+        import pandas
+
+        if type(value) in (list, tuple):
+            return type(value)(self.to_spark(item) for item in value)
+        if isinstance(value, (pandas.DataFrame, pandas.Series, pandas.Index)):
+            return self._send(value)
+        if _pandas_intermediate(value):
+            return PandasResult(value, self.api, self.rule)
+        if isinstance(value, Iterator):
+            return self._stream(value)
+        return value
+
+    def _send(self, value: Any) -> Any:
+        from adapters.migration.surface import import_pyspark_pandas
+
+        ps = import_pyspark_pandas()
+        plain = _plain(value, self)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sent = ps.from_pandas(plain)
+        except Exception as exc:  # arrow cannot hold some pandas dtypes (periods, intervals)
+            raise UnsupportedPandasAPIError(
+                f"{self.api} ran in pandas, but its result cannot go back to Spark "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+                f"Instead: {self.rule.suggestion}."
+            ) from None
+        self.rows_to_spark += len(plain)
+        return sent
+
+    def _stream(self, items: Iterator[Any]) -> Iterator[Any]:
+        for item in items:
+            before = self.rows_to_spark
+            out = self.to_spark(item)
+            record(self.api, rows_to_spark=self.rows_to_spark - before)
+            yield out
+
+
+def _plain(value: Any, mover: _Mover) -> Any:
+    """Categoricals become their values (pandas-on-Spark loses categories across frames)."""
+    import pandas
+
+    if isinstance(value, pandas.DataFrame):
+        columns = {c: _plain(value[c], mover) for c in value.columns if _categorical(value[c])}
+        return value.assign(**columns) if columns else value
+    if not isinstance(value, pandas.Series) or not _categorical(value):
+        return value
+    if isinstance(value.cat.categories, pandas.IntervalIndex):
+        raise UnsupportedPandasAPIError(
+            f"{mover.api} ran in pandas, but its result holds pandas Interval values, which "
+            "Spark cannot store. Pass labels=[...] (e.g. pd.cut(s, bins, labels=names)) or "
+            "convert with .astype(str)."
+        )
+    categories = value.cat.categories
+    if value.isna().any() or categories.dtype == object:
+        return value.astype(object).where(value.notna(), None)
+    return value.astype(categories.dtype)
+
+
+def _categorical(series: Any) -> bool:
+    import pandas
+
+    return isinstance(series.dtype, pandas.CategoricalDtype)
+
+
+def _spark_kind(value: Any) -> str | None:
+    if not type(value).__module__.startswith("pyspark.pandas"):
+        return None
+    import pyspark.pandas as ps
+    from pyspark.pandas.groupby import GroupBy
+    from pyspark.pandas.resample import Resampler
+    from pyspark.pandas.window import ExponentialMovingLike, RollingAndExpanding
+
+    if isinstance(value, (ps.DataFrame, ps.Series, ps.Index)):
+        return "data"
+    if type(value).__name__ in _ACCESSORS and hasattr(value, "_data"):
+        return "accessor"
+    if isinstance(value, (GroupBy, RollingAndExpanding, ExponentialMovingLike, Resampler)):
+        return "intermediate"
+    return None
+
+
+def _pandas_intermediate(value: Any) -> bool:
+    from pandas.core.arrays.categorical import CategoricalAccessor
+    from pandas.core.groupby import GroupBy
+    from pandas.core.indexes.accessors import Properties
+    from pandas.core.resample import Resampler
+    from pandas.core.strings.accessor import StringMethods
+    from pandas.core.window.rolling import BaseWindow
+
+    kinds = (GroupBy, BaseWindow, Resampler, StringMethods, Properties, CategoricalAccessor)
+    return isinstance(value, kinds)
+
+
+class PandasResult:
+    """A pandas groupby, window or accessor standing in after a fallback.
+
+    Its methods run in pandas; frames and series they return go back to pandas-on-Spark
+    (and count in the fallback report under the API that made it).
+
+    Examples
+    --------
+    >>> r = psdf["x"].rolling("2D")            # doctest: +SKIP
+    >>> r.sum()                                # doctest: +SKIP  (a pandas-on-Spark Series)
+    """
+
+    __slots__ = ("_api", "_obj", "_rule")
+
+    def __init__(self, obj: Any, api: str, rule: Rule) -> None:
+        self._obj, self._api, self._rule = obj, api, rule
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._obj, name)
+        if callable(value) and not isinstance(value, type):
+            return functools.wraps(value)(functools.partial(self._call, value))
+        return self._back(value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._call(self._obj.__getitem__, key)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._back(iter(self._obj))
+
+    def __len__(self) -> int:
+        return len(self._obj)
+
+    def __repr__(self) -> str:
+        return f"<pandas {type(self._obj).__name__} standing in for pandas-on-Spark ({self._api})>"
+
+    def _call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        mover = _Mover(self._api, self._rule, get_fallback().max_rows)
+        result = func(*mover.to_pandas(args), **mover.to_pandas(kwargs))
+        out = mover.to_spark(result)
+        record(self._api, rows_to_driver=mover.rows_to_driver, rows_to_spark=mover.rows_to_spark)
+        return out
+
+    def _back(self, value: Any) -> Any:
+        mover = _Mover(self._api, self._rule, 0)
+        out = mover.to_spark(value)
+        record(self._api, rows_to_spark=mover.rows_to_spark)
+        return out

@@ -1,0 +1,183 @@
+"""Teach pandas-on-Spark classes the fallback policy (installed once, on first spark use).
+
+Methods and frames come out of pandas-on-Spark itself (``df.groupby(...)`` builds its
+own objects), so the policy has to live on its classes. Installing:
+
+- adds a stub for each pandas method the class lacks (and replaces pyspark's
+  ``pyspark.pandas.missing`` stubs, methods and properties) that applies the policy;
+  pandas *properties* pandas-on-Spark never had are left alone, so ``hasattr`` stays
+  truthful;
+- wraps methods that pandas-on-Spark has but with fewer keywords or stricter arguments
+  (:mod:`adapters.pandas._arguments`): the call runs natively when it can, else per policy;
+- records on each groupby / window / resampler the call that made it, so a fallback can
+  rebuild it in pandas.
+
+Only calls that would raise in plain pandas-on-Spark behave differently.
+
+Examples
+--------
+>>> install()                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from adapters.migration.rules import Rule, rulebook
+from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
+from adapters.pandas._arguments import checks, prepare
+from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
+
+__all__ = ["install", "installed"]
+
+# Methods whose result a fallback may need to rebuild in pandas: (API prefix, name).
+CONSTRUCTORS = frozenset(
+    {
+        *(
+            (kind, name)
+            for kind in ("DataFrame", "Series")
+            for name in ("groupby", "rolling", "expanding", "ewm", "resample")
+        ),
+        *(
+            (kind, name)
+            for kind in ("DataFrameGroupBy", "SeriesGroupBy")
+            for name in ("rolling", "expanding", "ewm")
+        ),
+        ("DataFrameGroupBy", "__getitem__"),
+    }
+)
+_DUNDERS = ("__iter__", "__getitem__")
+_lock = threading.Lock()
+_installed = False
+
+
+def installed() -> bool:
+    """Whether :func:`install` has run in this process."""
+    return _installed
+
+
+def install() -> None:
+    """Install the stubs and wrappers on the pandas-on-Spark classes (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        import_pyspark_pandas()
+        book = rulebook()
+        for prefix, (_, spark_paths, _) in SURFACES.items():
+            classes = [import_path(path) for path in spark_paths]
+            for name, gap in book.surface.missing[prefix].items():
+                if gap.kind == "property" and gap.source == "absent":
+                    continue
+                rule = _blocker(book.rules(gap.api))
+                stub = (
+                    _method_stub(gap.api, name, rule)
+                    if gap.kind == "method"
+                    else _property_stub(gap.api, name, rule)
+                )
+                for cls in classes:
+                    setattr(cls, name, stub)
+            for name in _DUNDERS:
+                rule = _blocker([r for r in book.rules(f"{prefix}.{name}") if not r.when])
+                if rule is not None:
+                    for cls in classes:
+                        setattr(cls, name, _method_stub(rule.api, name, rule))
+            for cls in classes:
+                _wrap_class(prefix, cls)
+        for name in ("DataFrame", "Series"):
+            _wrap_init(
+                import_path(f"pyspark.pandas:{name}"),
+                f"pandas.{name}",
+                import_path(f"pandas:{name}"),
+            )
+        _installed = True
+
+
+def _blocker(rules: Any) -> Rule | None:
+    return next((r for r in rules if r.severity == "blocker"), None)
+
+
+def _wrap_class(prefix: str, cls: type) -> None:
+    names = {name for name in dir(cls) if not name.startswith("_")} | {"__getitem__"}
+    for name in sorted(names):
+        api = f"{prefix}.{name}"
+        constructor = (prefix, name) in CONSTRUCTORS
+        if not (constructor or checks(api)):
+            continue
+        owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+        original = vars(owner).get(name) if owner is not None else None
+        if not inspect.isfunction(original) or getattr(original, "__scaleout__", False):
+            continue
+        setattr(cls, name, _wrapped(api, name, original, constructor))
+
+
+def _wrapped(
+    api: str, name: str, original: Callable[..., Any], constructor: bool
+) -> Callable[..., Any]:
+    needs_check = checks(api)
+
+    @functools.wraps(original)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call_args, call_kwargs = args, kwargs
+        if needs_check:
+            call_args, call_kwargs, rule = prepare(api, args, kwargs)
+            if rule is not None:
+                return run_method(api, rule, self, name, args, kwargs)
+        out = original(self, *call_args, **call_kwargs)
+        if constructor:
+            with contextlib.suppress(AttributeError, TypeError):
+                object.__setattr__(out, ORIGIN, (self, name, args, kwargs))
+        return out
+
+    method.__scaleout__ = True  # type: ignore[attr-defined]
+    return method
+
+
+def _wrap_init(cls: type, api: str, local_cls: type) -> None:
+    """``ps.DataFrame({...: ps object})``: pandas-on-Spark cannot read its own objects there."""
+    original = vars(cls)["__init__"]
+    if getattr(original, "__scaleout__", False):
+        return
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if (args or kwargs) and holds_spark((args, kwargs)):
+            _, _, rule = prepare(api, args, kwargs)
+            if rule is not None:
+                built = run_function(api, rule, local_cls, args, kwargs)
+                original(self, built)
+                return
+        original(self, *args, **kwargs)
+
+    __init__.__scaleout__ = True  # type: ignore[attr-defined]
+    cls.__init__ = __init__  # type: ignore[misc]
+
+
+def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:
+    def stub(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return run_method(api, rule or _generic(api), self, name, args, kwargs)
+
+    stub.__name__ = stub.__qualname__ = name
+    stub.__doc__ = f"{api} is not in pandas-on-Spark: runs per the adapters.pandas fallback policy."
+    stub.__scaleout__ = True  # type: ignore[attr-defined]
+    return stub
+
+
+def _property_stub(api: str, name: str, rule: Rule | None) -> property:
+    def getter(self: Any) -> Any:
+        return run_attribute(api, rule or _generic(api), self, name)
+
+    getter.__name__ = name
+    getter.__scaleout__ = True  # type: ignore[attr-defined]
+    return property(getter, doc=f"{api} is not in pandas-on-Spark: runs per the fallback policy.")
+
+
+def _generic(api: str) -> Rule:
+    from adapters.migration.rules import alternative
+
+    return Rule(api, "blocker", f"{api} is not implemented in pandas-on-Spark", alternative(api))
