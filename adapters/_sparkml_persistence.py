@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
-import importlib
 import os
 import platform
 import warnings
@@ -33,14 +32,13 @@ from toolkit.exceptions import (
     ModelLoadError,
     ToolkitAdviceWarning,
     UnsupportedInputError,
-    UntrustedModelError,
 )
+from toolkit.models import load_skops
 from toolkit.session import is_connect
 
 __all__ = ["SklearnStageReader", "SklearnStageWriter", "trusted_types"]
 
 # Types that are data, not code, and that fitted scikit-learn objects hold.
-_SAFE_EXTRA_TYPES = frozenset({"numpy.dtype"})
 _TRUSTED: contextvars.ContextVar[bool | frozenset[str]] = contextvars.ContextVar(
     "scaleout_trusted_types", default=frozenset()
 )
@@ -154,42 +152,10 @@ def load_skops_bytes(blob: bytes, *, origin: str) -> Any:
     --------
     >>> load_skops_bytes(skops.io.dumps(model), origin="memory")  # doctest: +SKIP
     """
-    import skops.io as sio
-
-    try:
-        unknown = sio.get_untrusted_types(data=blob)
-    except Exception as exc:
-        raise ModelLoadError(
-            f"{origin}: the model bytes are not readable skops data: {exc}"
-        ) from None
-    trusted = _TRUSTED.get()
-    allowed = set(unknown) if trusted is True else set(trusted)
-    allowed |= {name for name in unknown if _is_safe_type(name)}
-    refused = sorted(set(unknown) - allowed)
-    if refused:
-        raise UntrustedModelError(
-            f"{origin} contains types skops does not trust by default: {refused}. If you "
-            "trust this model, load it inside "
-            f"`with adapters.sparkml.trusted_types({refused!r}):`."
-        )
-    try:
-        return sio.loads(blob, trusted=sorted(set(unknown) & allowed))
-    except Exception as exc:
-        raise ModelLoadError(f"{origin}: skops could not load the model: {exc}") from None
-
-
-def _is_safe_type(name: str) -> bool:
-    """True for classes scikit-learn itself defines (data holders such as tree structures)."""
-    if name in _SAFE_EXTRA_TYPES:
-        return True
-    module, _, attr = name.rpartition(".")
-    if not (module == "sklearn" or module.startswith("sklearn.")):
-        return False
-    try:
-        obj = getattr(importlib.import_module(module), attr, None)
-    except ImportError:
-        return False
-    return isinstance(obj, type)  # functions can be called by the model: they need trust
+    return load_skops(
+        blob, trusted=_TRUSTED.get(), origin=origin,
+        how_to_trust="load it inside `with adapters.sparkml.trusted_types({refused}):`",
+    )  # fmt: skip
 
 
 def _json_params(instance: Any) -> dict[str, Any]:

@@ -10,13 +10,21 @@ local MLflow model directory (one holding an ``MLmodel`` file).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from pathlib import Path
 from typing import Any
 
 from toolkit.exceptions import MissingDependencyError, ModelLoadError, UntrustedModelError
 
-__all__ = ["SCORING_METHODS", "fingerprint", "load_model", "model_bytes", "save_model"]
+__all__ = [
+    "SCORING_METHODS",
+    "fingerprint",
+    "load_model",
+    "load_skops",
+    "model_bytes",
+    "save_model",
+]
 
 SCORING_METHODS = (
     "predict",
@@ -114,7 +122,7 @@ def _load_path(source: str, trusted: Trusted) -> Any:
         )
     suffix = path.suffix.lower()
     if suffix == ".skops":
-        return _load_skops(path, trusted)
+        return load_skops(path, trusted=trusted, origin=str(path))
     if suffix in _PICKLE_SUFFIXES:
         if trusted is not True:
             raise UntrustedModelError(
@@ -135,24 +143,66 @@ def _load_path(source: str, trusted: Trusted) -> Any:
     )
 
 
-def _load_skops(path: Path, trusted: Trusted) -> Any:
+def load_skops(
+    source: Path | bytes, *, trusted: Trusted = False, origin: str, how_to_trust: str | None = None
+) -> Any:
+    """Load skops data safely: scikit-learn's own classes are trusted, anything else must be named.
+
+    Parameters
+    ----------
+    source : path or bytes
+    trusted : bool or list of str
+        ``True`` trusts every type; a list names the extra types to trust.
+    origin : str
+        Where the data came from, for messages.
+    how_to_trust : str, optional
+        Advice for the refusal message; ``{refused}`` is replaced by the refused names.
+
+    Examples
+    --------
+    >>> model = load_skops(Path("model.skops"), origin="model.skops")  # doctest: +SKIP
+    """
     import skops.io as sio
 
+    data = {"data": source} if isinstance(source, bytes) else {"file": source}
     try:
-        unknown = sio.get_untrusted_types(file=path)
+        unknown = sio.get_untrusted_types(**data)
     except Exception as exc:
-        raise ModelLoadError(f"{path} is not a readable .skops file: {exc}") from None
-    allowed = unknown if trusted is True else list(trusted or [])
-    refused = sorted(set(unknown) - set(allowed))
+        raise ModelLoadError(f"{origin} is not readable skops data: {exc}") from None
+    allowed = set(unknown) if trusted is True else set(trusted or [])
+    allowed |= {name for name in unknown if _is_sklearn_class(name)}
+    refused = sorted(set(unknown) - allowed)
     if refused:
-        raise UntrustedModelError(
-            f"{path} contains types skops does not trust by default: {refused}. If you trust "
-            f"this file, pass trusted={refused!r} (or trusted=True) to load it."
+        advice = (how_to_trust or "pass trusted={refused} (or trusted=True) to load it").format(
+            refused=repr(refused)
         )
+        raise UntrustedModelError(
+            f"{origin} contains types skops does not trust by default: {refused}. If you trust "
+            f"this file, {advice}."
+        )
+    trusted_here = sorted(set(unknown) & allowed)
     try:
-        return sio.load(path, trusted=allowed)
+        if isinstance(source, bytes):
+            return sio.loads(source, trusted=trusted_here)
+        return sio.load(source, trusted=trusted_here)
     except Exception as exc:
-        raise ModelLoadError(f"{path} could not be loaded by skops: {exc}") from None
+        raise ModelLoadError(f"{origin} could not be loaded by skops: {exc}") from None
+
+
+def _is_sklearn_class(name: str) -> bool:
+    """True for classes scikit-learn itself defines (data holders such as tree structures).
+
+    Functions are not included: a model calls them, so they need the user's trust.
+    """
+    if name == "numpy.dtype":
+        return True
+    module, _, attr = name.rpartition(".")
+    if not (module == "sklearn" or module.startswith("sklearn.")):
+        return False
+    try:
+        return isinstance(getattr(importlib.import_module(module), attr, None), type)
+    except ImportError:
+        return False
 
 
 def _load_mlflow(uri: str) -> Any:

@@ -86,7 +86,7 @@ def test_unfitted_and_non_models_are_refused(tmp_path):
     with pytest.raises(tk.ModelLoadError, match="Unknown model file type '.onnx'"):
         tk.load_model(tmp_path / "model.onnx")
     (tmp_path / "broken.skops").write_bytes(b"not a zip")
-    with pytest.raises(tk.ModelLoadError, match="not a readable .skops"):
+    with pytest.raises(tk.ModelLoadError, match="not readable skops data"):
         tk.load_model(tmp_path / "broken.skops")
 
 
@@ -104,3 +104,13 @@ def test_mlflow_model_directory_loads_as_the_sklearn_model(tmp_path, logreg):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     with pytest.raises(tk.ModelLoadError, match="MLflow could not load"):
         tk.load_model("runs:/0123456789abcdef/model")
+
+
+def test_skops_trusts_scikit_learns_own_classes(tmp_path):
+    """Fitted trees hold scikit-learn's internal Tree objects: those load without trusted=."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, X[:, 0] > 0)
+    loaded = tk.load_model(tk.save_model(model, tmp_path / "forest.skops"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
