@@ -29,6 +29,7 @@ from toolkit.exceptions import (
     UnsupportedPandasAPIError,
     UntrustedModelError,
 )
+from toolkit.files import ScoreReport, score_files
 from toolkit.models import fingerprint, load_model, save_model
 from toolkit.scoring import register_udf, score, scoring_udf
 from toolkit.session import is_connect, session
@@ -44,6 +45,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadError",
     "SchemaMismatchError",
+    "ScoreReport",
     "ScoringJobError",
     "SessionError",
     "ToolkitAdviceWarning",
@@ -60,6 +62,7 @@ __all__ = [
     "register_udf",
     "save_model",
     "score",
+    "score_files",
     "scoring_udf",
     "session",
     "to_pandas",

@@ -1,0 +1,379 @@
+"""Score files into files: ``score_files`` and the report it returns.
+
+Spark schedules, pyarrow moves the data. The driver lists the input, reads every
+footer, validates the schema of every file against the model and cuts the files
+into fragments at row-group boundaries (:mod:`toolkit.planning`). Spark then runs
+one task per group of fragments over ``spark.range(n_tasks)`` with ``mapInArrow``
+(so it works on classic Spark and Spark Connect alike, with Spark's retries and
+speculation); inside a task pyarrow reads, the model scores vectorised batches,
+pyarrow writes, and only a stats row per fragment goes back through Spark
+(:mod:`toolkit._filetask`). Output becomes visible through the commit protocol
+in :mod:`toolkit.commit`: nothing lost, nothing doubled, ``_SUCCESS`` last.
+
+``engine="dataframe"`` runs the same request through Spark DataFrames instead
+(``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write``), for formats
+pyarrow cannot read or when Spark SQL semantics are wanted; Spark's own commit
+protocol applies there (its ``overwrite`` deletes the old output first).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit import commit as commits
+from toolkit._filetask import STATS_DDL, FileJob, FileSpec, run_tasks
+from toolkit._worker import Scorer, _arrow_type
+from toolkit.exceptions import (
+    InputFileError,
+    InvalidOptionError,
+    SchemaMismatchError,
+    ScoringJobError,
+    ToolkitAdviceWarning,
+    ToolkitError,
+    worker_errors,
+)
+from toolkit.planning import (
+    FORMATS,
+    FileInfo,
+    Listing,
+    Location,
+    cut,
+    inspect_files,
+    list_input,
+    partition_fields,
+    resolve,
+)
+from toolkit.progress import ProgressCallback, StagingWatcher
+from toolkit.report import ScoreReport
+from toolkit.scoring import _check_free, make_scorer
+from toolkit.validation import check_columns
+
+__all__ = ["ENGINES", "ScoreReport", "score_files"]
+
+ENGINES = ("files", "dataframe")
+DEFAULT_BATCH_SIZE = 65_536
+
+
+def score_files(
+    model: Any,
+    source: str | Any,
+    destination: str | Any,
+    *,
+    features: Sequence[str] | None = None,
+    method: str = "predict",
+    output_col: str | None = None,
+    keep_columns: Sequence[str] | None = None,
+    mode: str = "error",
+    handle_invalid: str = "error",
+    format: str = "parquet",
+    batch_size: int | None = None,
+    engine: str = "files",
+    spark: Any = None,
+    progress: ProgressCallback | None = None,
+) -> ScoreReport:
+    """Score the files under ``source`` with ``model`` and write Parquet to ``destination``.
+
+    Parameters
+    ----------
+    model : fitted estimator, or anything :func:`toolkit.load_model` takes
+    source : str or path
+        A file, a directory (read recursively; ``key=value`` directories are partition
+        columns, kept in the output layout) or a glob, on any filesystem pyarrow opens
+        by URI (``s3://``, ``gs://``, ``hdfs://``, local paths).
+    destination : str or path
+        A directory; the output keeps the input's layout and file names, in Parquet.
+    features, method, output_col, handle_invalid
+        As in :func:`toolkit.score`.
+    keep_columns : list of str, optional
+        Input columns to copy to the output (default: all). Partition columns are kept
+        by the layout either way.
+    mode : {"error", "overwrite"}
+        An existing destination is refused unless ``"overwrite"``. The destination may
+        never lie inside the source or contain it.
+    format : {"parquet", "csv", "json"}
+        The input format (``engine="dataframe"`` takes any Spark format).
+    batch_size : int, optional
+        Rows per model call (default 65,536).
+    engine : {"files", "dataframe"}
+        ``files``: pyarrow inside Spark tasks (fast); ``dataframe``: Spark DataFrames.
+    spark : SparkSession or callable returning one, optional
+        Default: the active session, else :func:`toolkit.session`. A callable is
+        called only once the input and destination have been checked.
+    progress : callable, optional
+        Called with a :class:`toolkit.progress.Progress` as fragments finish.
+
+    Examples
+    --------
+    >>> report = tk.score_files("churn.skops", "s3://lake/customers/", "s3://lake/scored/",
+    ...                         method="predict_proba", keep_columns=["id"])  # doctest: +SKIP
+    >>> report.rows_out                                                       # doctest: +SKIP
+    4000000
+    """
+    started = time.perf_counter()
+    if engine not in ENGINES:
+        raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    if engine == "files" and format not in FORMATS:
+        raise InvalidOptionError(
+            f"format={format!r} cannot be read by pyarrow here; it reads {', '.join(FORMATS)}. "
+            "Use engine='dataframe' (the CLI: --engine dataframe) for other Spark formats."
+        )
+    if mode not in commits.MODES:
+        raise InvalidOptionError(f"mode must be one of {', '.join(commits.MODES)}; got {mode!r}.")
+    if batch_size is not None and batch_size < 1:
+        raise InvalidOptionError(f"batch_size must be a positive number of rows; got {batch_size}.")
+    scorer = make_scorer(
+        model, features=features, method=method, output_col=output_col,
+        handle_invalid=handle_invalid,
+    )  # fmt: skip
+    keep = None if keep_columns is None else _names(keep_columns)
+    src, dst = resolve(source), resolve(destination)
+    listing = list_input(src)
+    params = {
+        "model_class": type(scorer.model()).__name__,
+        "model_fingerprint": scorer.key,
+        "method": method,
+        "features": list(scorer.features),
+        "output_col": scorer.spec.column,
+        "keep_columns": "all" if keep is None else list(keep),
+        "handle_invalid": handle_invalid,
+        "mode": mode,
+        "format": format,
+        "engine": engine,
+        "batch_size": batch_size or DEFAULT_BATCH_SIZE,
+        "source": str(source),
+        "destination": str(destination),
+    }
+    run = _Run(scorer, src, dst, listing, keep, mode, format, batch_size, params, started)
+    if engine == "dataframe":
+        from toolkit.files_dataframe import score_with_dataframes
+
+        existed = commits.check_destination(dst, _source_root(src, listing), mode=mode)
+        return score_with_dataframes(run, existed=existed, spark=_session_getter(spark))
+    return _score_with_files(run, _session_getter(spark), progress)
+
+
+@dataclass
+class _Run:
+    """One request, checked: shared by both engines."""
+
+    scorer: Scorer
+    source: Location
+    destination: Location
+    listing: Listing
+    keep: list[str] | None
+    mode: str
+    format: str
+    batch_size: int | None
+    params: dict[str, Any]
+    started: float
+    startup: float = 0.0  # seconds spent starting Spark, not counted in the report
+
+    def report(self, rows_in: int, rows_out: int, invalid: int, **extra: Any) -> ScoreReport:
+        seconds = max(time.perf_counter() - self.started - self.startup, 1e-9)
+        if rows_in == 0:
+            warnings.warn(
+                f"No rows found under {self.source.uri!r}; the destination holds an empty result.",
+                ToolkitAdviceWarning,
+                stacklevel=4,
+            )
+        return ScoreReport(
+            rows_in, rows_out, invalid, extra.pop("files", len(self.listing.files)), seconds,
+            rows_in / seconds, destination=self.destination.uri, params=self.params, **extra,
+        )  # fmt: skip
+
+    def spark(self, getter: Callable[[], Any]) -> Any:
+        begun = time.perf_counter()
+        session = getter()
+        self.startup += time.perf_counter() - begun
+        return session
+
+
+def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) -> ScoreReport:
+    infos = inspect_files(run.listing, run.format)
+    specs = _file_specs(run, infos)
+    existed = commits.check_destination(
+        run.destination, _source_root(run.source, run.listing), mode=run.mode
+    )
+    if not infos:
+        commit = commits.begin(run.destination, mode=run.mode, existed=existed)
+        report = run.report(0, 0, 0, files=0)
+        commits.finish(commit, [], json.dumps(report.to_dict()).encode())
+        return report
+    spark = run.spark(get_spark)
+    cores = _cores(spark)
+    fragments, tasks = cut(infos, cores=cores)
+    _advise_on_granularity(infos, fragments, cores)
+    commit = commits.begin(run.destination, mode=run.mode, existed=existed)
+    job = FileJob(
+        run.scorer, run.source.fs, run.format, tuple(specs), tuple(fragments),
+        tuple(tuple(task) for task in tasks), commit, run.batch_size or DEFAULT_BATCH_SIZE,
+    )  # fmt: skip
+    outputs = {f.output: (f.file, f.rows) for f in fragments}
+    try:
+        if progress is None:
+            stats = _run_job(spark, job)
+        else:
+            with StagingWatcher(commit.fs, commit.staging, outputs, progress) as watcher:
+                stats = _run_job(spark, job)
+        reported = sorted(row["fragment"] for row in stats)
+        if reported != list(range(len(fragments))):
+            raise ScoringJobError(
+                f"The job reported {len(reported)} fragments for {len(fragments)} planned; "
+                "nothing was published. Run again."
+            )
+        totals = {
+            key: sum(row[key] for row in stats) for key in ("rows_in", "rows_out", "rows_invalid")
+        }
+        report = run.report(
+            totals["rows_in"], totals["rows_out"], totals["rows_invalid"],
+            output_files=len(fragments), tasks=len(tasks),
+        )  # fmt: skip
+        commits.finish(commit, [f.output for f in fragments], json.dumps(report.to_dict()).encode())
+    except BaseException:
+        commits.abort(commit)
+        raise
+    if progress is not None:
+        watcher.done()
+    return report
+
+
+def _run_job(spark: Any, job: FileJob) -> list[dict[str, int]]:
+    """One Spark job: ``len(job.tasks)`` partitions of one task id each."""
+    count = len(job.tasks)
+    frame = spark.range(0, count, 1, numPartitions=count).mapInArrow(
+        functools.partial(run_tasks, job), STATS_DDL
+    )
+    try:
+        with worker_errors():
+            return [row.asDict() for row in frame.collect()]
+    except ToolkitError:
+        raise
+    except Exception as exc:
+        raise ScoringJobError(f"The scoring job failed: {job_failure(exc)}") from None
+
+
+def job_failure(exc: BaseException) -> str:
+    """The one line of a Spark failure worth showing (not the JVM stack trace)."""
+    text = str(exc)
+    for pattern in (
+        r"Python worker exited unexpectedly[^\n]*",
+        r"Job aborted due to stage failure: [^\n]*?(?=\n|$)",
+        r"(?:\w+\.)*\w+(?:Exception|Error): [^\n]+",
+    ):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(0)[:400]
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:400]
+
+
+def _file_specs(run: _Run, infos: Sequence[FileInfo]) -> list[FileSpec]:
+    """Validate every file against the model and decide what each output file holds."""
+    import pyarrow as pa
+
+    scorer = run.scorer
+    model = scorer.model()
+    partitions = partition_fields(infos)
+    part_names = [f.name for f in partitions]
+    out_fields = [pa.field(scorer.spec.column, _arrow_type(scorer.spec))]
+    if scorer.handle_invalid == "keep":
+        out_fields.append(pa.field(f"{scorer.spec.column}_error", pa.string()))
+    checked: dict[Any, None] = {}
+    specs = []
+    for info in infos:
+        names = list(info.schema.names)
+        if info.schema not in checked:
+            numeric = {f.name: _numeric(f.type) for f in (*partitions, *info.schema)}
+            try:
+                check_columns(model, scorer.features, numeric)
+            except SchemaMismatchError as exc:
+                raise InputFileError(f"{info.path}: {exc}") from None
+            checked[info.schema] = None
+        if run.keep is None:
+            keep = names
+        else:
+            missing = [c for c in run.keep if c not in names and c not in part_names]
+            if missing:
+                raise InputFileError(
+                    f"{info.path} lacks keep_columns {missing}; it has {names}"
+                    + (f" and partition columns {part_names}" if part_names else "")
+                    + ". Fix keep_columns."
+                )
+            keep = [c for c in run.keep if c in names]
+        _check_free(scorer, [*keep, *part_names])
+        extra = [c for c in scorer.features if c in names and c not in keep]
+        values = dict(info.partition)
+        constants = tuple(
+            (f.name, values[f.name], f.type)
+            for f in partitions
+            if f.name in scorer.features and f.name not in names
+        )
+        schema = pa.schema([info.schema.field(c) for c in keep] + out_fields)
+        specs.append(FileSpec(info.path, info.schema, (*keep, *extra), constants, schema))
+    return specs
+
+
+def _numeric(arrow_type: Any) -> bool | str:
+    import pyarrow.types as pat
+
+    if pat.is_integer(arrow_type) or pat.is_floating(arrow_type) or pat.is_boolean(arrow_type):
+        return True
+    return True if pat.is_decimal(arrow_type) else str(arrow_type)
+
+
+def _names(columns: Sequence[str] | str) -> list[str]:
+    return [columns] if isinstance(columns, str) else [str(c) for c in columns]
+
+
+def _source_root(source: Location, listing: Listing) -> Location:
+    """What the destination may not overlap: the file, the directory, or a glob's base."""
+    path = listing.base if re.search(r"[*?\[]", source.path) else source.path
+    return Location(source.fs, path, source.uri)
+
+
+def _session_getter(spark: Any) -> Callable[[], Any]:
+    if spark is None:
+        from toolkit.session import active_session
+
+        return active_session
+    return spark if callable(spark) and not hasattr(spark, "range") else (lambda: spark)
+
+
+def _cores(spark: Any) -> int:
+    """Task slots of the session: defaultParallelism, or what Spark Connect's conf says."""
+    import os
+
+    from toolkit.session import is_connect
+
+    if not is_connect(spark):
+        return max(1, int(spark.sparkContext.defaultParallelism))
+    for key in ("spark.default.parallelism", "spark.master"):
+        try:
+            value = spark.conf.get(key, None)
+        except Exception:
+            continue
+        if value and value.isdigit():
+            return int(value)
+        match = re.fullmatch(r"local\[(\d+|\*)(?:,\d+)?\]", str(value))
+        if match:
+            return int(match.group(1)) if match.group(1) != "*" else os.cpu_count() or 2
+    return os.cpu_count() or 2
+
+
+def _advise_on_granularity(infos: Sequence[FileInfo], fragments: Sequence[Any], cores: int) -> None:
+    rows = sum(info.rows or 0 for info in infos)
+    if len(fragments) < cores and rows >= 1_000_000:
+        warnings.warn(
+            f"The input splits into only {len(fragments)} fragment(s) for {cores} cores (a "
+            "Parquet file splits at row-group boundaries), so some cores stay idle. Write the "
+            "input with more, smaller row groups (pyarrow row_group_size=250_000) or more files.",
+            ToolkitAdviceWarning,
+            stacklevel=4,
+        )
