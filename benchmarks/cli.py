@@ -63,7 +63,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
                       help="small sizes, 3 repeats: minutes on 2 cores (default)")
     size.add_argument("--full", dest="preset", action="store_const", const="full",
                       help="2M rows, 5 repeats, scaling to 4M rows")
-    p.add_argument("--rows", type=_count, help="rows in the table (quick 250k, full 2M)")
+    p.add_argument("--rows", type=_count, help="rows in the table (quick 200k, full 2M)")
     p.add_argument("--features", type=_count, help="float feature columns (default 20)")
     p.add_argument("--files", type=_count, help="Parquet files the table is split into")
     p.add_argument("--train-rows", type=_count, help="rows both libraries train on (untimed)")

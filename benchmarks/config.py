@@ -56,19 +56,19 @@ class BenchConfig:
     1000
     """
 
-    rows: int = 250_000
+    rows: int = 200_000
     features: int = 20
     files: int = 4
-    train_rows: int = 20_000
+    train_rows: int = 10_000
     repeat: int = 3
     models: tuple[str, ...] = MODELS
     paths: tuple[str, ...] = PATHS
     modes: tuple[str, ...] = MODES
-    scaling_rows: tuple[int, ...] = (50_000, 250_000, 1_000_000)
+    scaling_rows: tuple[int, ...] = (50_000, 200_000, 500_000)
     scaling_model: str = "logistic_regression"
     scaling_paths: tuple[str, ...] = ("mllib", "score", "score_files")
     cold_paths: tuple[str, ...] = ("mllib", "score", "score_files")
-    pandas_sizes: tuple[int, ...] = (10_000, 1_000_000)
+    pandas_sizes: tuple[int, ...] = (10_000, 500_000)
     pandas_repeat: int = 3
     suites: tuple[str, ...] = SUITES
     workdir: Path = field(default_factory=lambda: default_workdir())

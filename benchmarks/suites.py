@@ -145,14 +145,20 @@ def scaling_suite(ctx: Context, fitted: Fitted, tables: list[Table]) -> list[Sam
 
 
 def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) -> list[dict[str, Any]]:
-    """Each cold path in a fresh process (Spark start, first run, second run)."""
+    """Each cold path in a fresh process (Spark start, first run, second run), output checked."""
     from benchmarks.cold import run_cold
 
     cfg = ctx.config
     results = []
-    for name in cfg.cold_paths:
-        if name not in cfg.paths or "files" not in make_path(name).modes or name == "limit":
-            continue
+    names = [n for n in cfg.cold_paths
+             if n in cfg.paths and "files" in make_path(n).modes and n != "limit"]  # fmt: skip
+    if not names:
+        return results
+    frame = read_table(table, columns=["id", *fitted.features, "label", "target"])
+    ref = reference(fitted.sklearn, frame, features=fitted.features, target=fitted.spec.target)
+    case = Case(ctx.spark, table, fitted, ctx.outdir / "cold", ctx.cores)
+    check = _checker(ctx, case, {n: make_path(n) for n in names}, ref, suite="cold")
+    for name in names:
         ctx.display.stage(f"cold start · {fitted.name} · {name} (fresh process)")
         spec = {
             "path": name, "model": fitted.name, "table": str(table.path), "rows": table.rows,
@@ -162,6 +168,7 @@ def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) 
             "tracking_uri": ctx.tracking_uri,
         }  # fmt: skip
         result = run_cold(spec)
+        check(Task(fitted.name, name, "files", table.rows, lambda: None))  # what the child wrote
         results.append(result)
         ctx.samples.append({"suite": "cold", "model": fitted.name, "path": name, "mode": "files",
                             "phase": "cold", "round": 0, "rows": table.rows,

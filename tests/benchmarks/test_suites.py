@@ -77,3 +77,4 @@ def test_cold_start_runs_in_a_fresh_process(spark, table, fitted, bench_dir):
     results = suites.cold_suite(ctx, model, table, models_dir=model.sklearn_path.parent)
     assert [r["path"] for r in results] == ["score"]  # the limit has no cold start
     assert results[0]["session_seconds"] > 0 and results[0]["first_seconds"] > 0
+    assert [(a["suite"], a["path"]) for a in ctx.agreement] == [("cold", "score")]
