@@ -26,10 +26,10 @@ import numpy as np
 from toolkit.exceptions import ToolkitError
 
 __all__ = [
+    "AgreementError",
     "MIN_ARI",
     "RTOL",
     "SANITY_MARGIN",
-    "AgreementError",
     "check_agreement",
     "check_sanity",
     "reference",

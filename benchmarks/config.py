@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "BenchConfig",
     "MODELS",
     "MODES",
     "PATHS",
     "PRESETS",
-    "BenchConfig",
+    "SUITES",
     "preset",
 ]
 

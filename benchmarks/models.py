@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SPECS", "Fitted", "ModelSpec", "fit_models", "load_fitted"]
+__all__ = [
+    "Fitted",
+    "ModelSpec",
+    "SPECS",
+    "fit_models",
+    "load_fitted",
+]
 
 _FORMAT = 1  # bump when a model's settings change, so saved models are not reused
 
