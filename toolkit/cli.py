@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_info, _add_check, _add_score, _add_bench):
+    for add in (_add_info, _add_check, _add_score, _add_demo, _add_bench):
         add(commands)
     return parser
 
@@ -146,26 +146,6 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"scaleout check: {error}", file=sys.stderr)
     status = exit_status(result.findings)
     return status or (2 if result.errors else 0)
-
-
-# -- bench --------------------------------------------------------------------------------
-
-
-def _add_bench(commands: argparse._SubParsersAction) -> None:
-    # Options belong to benchmarks.cli (imported only when the command runs): everything after
-    # "bench" is handed over untouched ("+" prefix: argparse here treats none of it as options).
-    help = "Benchmark scoring throughput against MLlib, peers and the hardware limit."
-    sub = commands.add_parser(
-        "bench", help=help, description=help, add_help=False, prefix_chars="+"
-    )
-    sub.add_argument("bench_args", nargs=argparse.REMAINDER)
-    sub.set_defaults(run=_run_bench)
-
-
-def _run_bench(args: argparse.Namespace) -> int:
-    from benchmarks.cli import main as bench_main
-
-    return bench_main(args.bench_args, prog="scaleout bench")
 
 
 # -- score --------------------------------------------------------------------------------
@@ -281,6 +261,48 @@ def _print_summary(report) -> None:
     ):
         table.add_row(label, value)
     Console(soft_wrap=True).print(table)
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    sub = _command(
+        commands, "demo", _run_demo,
+        "The main job end to end: build data, train a scikit-learn pipeline, register it in "
+        "MLflow as champion, score a large table file to file, compare with native MLlib.",
+    )  # fmt: skip
+    sub.add_argument("--rows", type=int, default=2_000_000, help="rows to score (default 2,000,000)")
+    sub.add_argument("--train-rows", type=int, default=200_000, help="training rows (default 200,000)")
+    sub.add_argument("--workdir", default="scaleout-demo", help="where data and outputs go")
+    sub.add_argument("--master", default=None, help="Spark master (default: SPARK_MASTER or local[*])")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from toolkit.demo import run_demo
+
+    run_demo(rows=args.rows, train_rows=args.train_rows, workdir=args.workdir, master=args.master)
+    return 0
+
+
+# -- bench --------------------------------------------------------------------------------
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    # Options belong to benchmarks.cli (imported only when the command runs): everything after
+    # "bench" is handed over untouched ("+" prefix: argparse here treats none of it as options).
+    help = "Benchmark scoring throughput against MLlib, peers and the hardware limit."
+    sub = commands.add_parser(
+        "bench", help=help, description=help, add_help=False, prefix_chars="+"
+    )
+    sub.add_argument("bench_args", nargs=argparse.REMAINDER)
+    sub.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from benchmarks.cli import main as bench_main
+
+    return bench_main(args.bench_args, prog="scaleout bench")
 
 
 if __name__ == "__main__":  # pragma: no cover
