@@ -155,6 +155,8 @@ def _default_conf(target: str | None) -> dict[str, str]:
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
         "spark.sql.shuffle.partitions": str(max(2, cores * 2)),
         "spark.sql.adaptive.enabled": "true",
+        # bigger Arrow batches: fewer Python calls per row for pandas UDFs and model scoring
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
     }
