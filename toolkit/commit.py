@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import posixpath
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -126,8 +126,12 @@ def publish(fs: Any, temporary: str, final: str) -> None:
     fs.move(temporary, final)
 
 
-def finish(commit: Commit, outputs: Sequence[str], success: bytes) -> None:
-    """Job commit: publish every staged output, then ``_SUCCESS``, then clean up."""
+def finish(commit: Commit, outputs: Sequence[str], success: bytes | Callable[[], bytes]) -> None:
+    """Job commit: publish every staged output, then ``_SUCCESS``, then clean up.
+
+    ``success`` is the content of ``_SUCCESS``, or a function that makes it once the
+    outputs are in place.
+    """
     from pyarrow import fs as pafs
 
     fs = commit.fs
@@ -156,7 +160,7 @@ def finish(commit: Commit, outputs: Sequence[str], success: bytes) -> None:
             list(pool.map(lambda pair: fs.move(*pair), moves))
     marker = f"{commit.staging}/{SUCCESS}"
     with fs.open_output_stream(marker) as stream:
-        stream.write(success)
+        stream.write(success() if callable(success) else success)
     fs.move(marker, commit.final(SUCCESS))
     _cleanup(commit)
 

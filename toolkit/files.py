@@ -18,6 +18,7 @@ protocol applies there (its ``overwrite`` deletes the old output first).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -155,8 +156,16 @@ def score_files(
         from toolkit.files_dataframe import score_with_dataframes
 
         existed = commits.check_destination(dst, _source_root(src, listing), mode=mode)
-        return score_with_dataframes(run, existed=existed, spark=_session_getter(spark))
-    return _score_with_files(run, _session_getter(spark), progress)
+        report = score_with_dataframes(run, existed=existed, spark=_session_getter(spark))
+    else:
+        report = _score_with_files(run, _session_getter(spark), progress)
+    if report.rows_in == 0:
+        warnings.warn(
+            f"No rows found under {src.uri!r}; the destination holds an empty result.",
+            ToolkitAdviceWarning,
+            stacklevel=2,
+        )
+    return report
 
 
 @dataclass
@@ -177,12 +186,6 @@ class _Run:
 
     def report(self, rows_in: int, rows_out: int, invalid: int, **extra: Any) -> ScoreReport:
         seconds = max(time.perf_counter() - self.started - self.startup, 1e-9)
-        if rows_in == 0:
-            warnings.warn(
-                f"No rows found under {self.source.uri!r}; the destination holds an empty result.",
-                ToolkitAdviceWarning,
-                stacklevel=4,
-            )
         return ScoreReport(
             rows_in, rows_out, invalid, extra.pop("files", len(self.listing.files)), seconds,
             rows_in / seconds, destination=self.destination.uri, params=self.params, **extra,
@@ -231,12 +234,25 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
         totals = {
             key: sum(row[key] for row in stats) for key in ("rows_in", "rows_out", "rows_invalid")
         }
-        report = run.report(
-            totals["rows_in"], totals["rows_out"], totals["rows_invalid"],
-            output_files=len(fragments), tasks=len(tasks),
-        )  # fmt: skip
-        commits.finish(commit, [f.output for f in fragments], json.dumps(report.to_dict()).encode())
-    except BaseException:
+        reports: list[ScoreReport] = []
+
+        def success() -> bytes:  # called once the outputs are published, before _SUCCESS
+            reports.append(
+                run.report(
+                    totals["rows_in"],
+                    totals["rows_out"],
+                    totals["rows_invalid"],
+                    output_files=len(fragments),
+                    tasks=len(tasks),
+                )  # fmt: skip
+            )
+            return json.dumps(reports[0].to_dict()).encode()
+
+        commits.finish(commit, [f.output for f in fragments], success)
+        report = reports[0]
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            _cancel_jobs(spark)
         commits.abort(commit)
         raise
     if progress is not None:
@@ -257,6 +273,15 @@ def _run_job(spark: Any, job: FileJob) -> list[dict[str, int]]:
         raise
     except Exception as exc:
         raise ScoringJobError(f"The scoring job failed: {job_failure(exc)}") from None
+
+
+def _cancel_jobs(spark: Any) -> None:
+    """Stop the session's running jobs (Ctrl-C must not leave tasks writing)."""
+    try:
+        spark.interruptAll()
+    except Exception:
+        with contextlib.suppress(Exception):
+            spark.sparkContext.cancelAllJobs()
 
 
 def job_failure(exc: BaseException) -> str:

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 FORMATS = ("parquet", "csv", "json")
-MAX_TASK_BYTES = 128 << 20  # uncompressed bytes one task should not exceed (Spark's split size)
+MAX_TASK_BYTES = 512 << 20  # uncompressed bytes per task: tasks stream, so only retry cost grows
 _GLOB = re.compile(r"[*?\[]")
 _NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -213,9 +213,10 @@ def cut(
 ) -> tuple[list[Fragment], list[list[int]]]:
     """Cut files into fragments and pack them into tasks that keep ``cores`` busy.
 
-    The task count is a multiple of ``cores``, and no task is planned above
-    ``max_task_bytes`` (default :data:`MAX_TASK_BYTES`) of uncompressed data unless one row group is bigger.
-    A Parquet file splits only at row-group boundaries; other formats are never split.
+    The task count is a multiple of ``cores`` (one wave when the input allows), and no
+    task is planned above ``max_task_bytes`` (default :data:`MAX_TASK_BYTES`) of
+    uncompressed data unless one row group is bigger. A Parquet file splits only at
+    row-group boundaries; other formats are never split.
 
     Examples
     --------
