@@ -205,6 +205,10 @@ def _add_score(commands: argparse._SubParsersAction) -> None:
         "--trusted", action="store_true",
         help="allow pickle models and unknown skops types (only for files you trust)",
     )  # fmt: skip
+    sub.add_argument(
+        "--track", action="store_true",
+        help="log the job as an MLflow run (MLFLOW_TRACKING_URI, else ./mlflow.db)",
+    )  # fmt: skip
     sub.add_argument("--verbose", action="store_true", help="show Spark's own log output")
 
 
@@ -229,7 +233,7 @@ def _run_score(args: argparse.Namespace) -> int:
             model, args.input, args.output, features=args.features, method=args.method,
             output_col=args.output_col, keep_columns=args.keep_columns, mode=args.mode,
             handle_invalid=args.handle_invalid, format=args.format, engine=args.engine,
-            spark=spark, progress=bar,
+            spark=spark, progress=bar, track=args.track,
         )  # fmt: skip
     finally:
         bar.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import re
 import time
 import warnings
@@ -78,6 +79,7 @@ def score_files(
     engine: str = "files",
     spark: Any = None,
     progress: ProgressCallback | None = None,
+    track: bool = False,
 ) -> ScoreReport:
     """Score the files under ``source`` with ``model`` and write Parquet to ``destination``.
 
@@ -109,6 +111,10 @@ def score_files(
         called only once the input and destination have been checked.
     progress : callable, optional
         Called with a :class:`toolkit.progress.Progress` as fragments finish.
+    track : bool
+        Log the job as an MLflow run (parameters, the report's metrics, the report as
+        ``score_report.json``) on MLflow's default store; an unreachable store fails
+        before anything is scored.
 
     Examples
     --------
@@ -117,6 +123,21 @@ def score_files(
     >>> report.rows_out                                                       # doctest: +SKIP
     4000000
     """
+    if track:
+        from toolkit.tracking import tracked_run
+
+        model_label = str(model) if isinstance(model, str | os.PathLike) else type(model).__name__
+        asked = {"model": model_label, "method": method, "source": str(source),
+                 "destination": str(destination), "engine": engine}  # fmt: skip
+        with tracked_run(asked, run_name="score_files") as record:
+            report = score_files(
+                model, source, destination, features=features, method=method,
+                output_col=output_col, keep_columns=keep_columns, mode=mode,
+                handle_invalid=handle_invalid, format=format, batch_size=batch_size,
+                engine=engine, spark=spark, progress=progress,
+            )  # fmt: skip
+            record(report)
+        return report
     started = time.perf_counter()
     if engine not in ENGINES:
         raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")

@@ -130,7 +130,15 @@ def tracked_run(
                 metrics = report.metrics()
             else:
                 metrics = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+            known = set(params)
+            extra = {
+                k: _param(v) for k, v in getattr(report, "params", {}).items() if k not in known
+            }
+            master = _spark_master()
+            if master and "spark_master" not in known:
+                extra.setdefault("spark_master", master)
             with _store_errors():
+                mlflow.log_params(extra)
                 mlflow.log_metrics(metrics)
                 mlflow.log_dict(data, "score_report.json")
 
@@ -213,6 +221,18 @@ def _store_errors() -> Iterator[None]:
             "MLFLOW_TRACKING_URI (or tracking_uri=) points at a reachable server or a writable "
             "sqlite:/// file."
         ) from None
+
+
+def _spark_master() -> str | None:
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        return None
+    try:
+        return spark.conf.get("spark.master")
+    except Exception:  # Spark Connect to a server that hides it
+        return "spark connect"
 
 
 def _untrusted_types(model: Any) -> list[str]:

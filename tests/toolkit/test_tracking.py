@@ -83,7 +83,9 @@ def test_tracked_run_logs_params_metrics_and_report(tracking):
         record(report)
         run_id = tracking.active_run().info.run_id
     run = tracking.MlflowClient().get_run(run_id)
-    assert run.data.params == {"method": "predict", "features": "a,b"}
+    params = dict(run.data.params)
+    params.pop("spark_master", None)  # present when a Spark session is active in this process
+    assert params == {"method": "predict", "features": "a,b"}
     assert run.data.metrics == {"rows_in": 10.0, "rows_out": 9.0, "seconds": 0.5}
     path = tracking.artifacts.download_artifacts(run_id=run_id, artifact_path="score_report.json")
     assert pd.read_json(path, typ="series").to_dict() == {
@@ -152,3 +154,33 @@ def _wait_for(port: int, server: subprocess.Popen, timeout: float = 120) -> None
         except OSError:
             time.sleep(0.5)
     raise TimeoutError("mlflow server did not start")
+
+
+def test_tracked_score_files_metrics_equal_the_report(spark, tracking, data, tmp_path):
+    X, y = data
+    model = LogisticRegression().fit(X, y)
+    (tmp_path / "in").mkdir()
+    X.to_parquet(tmp_path / "in" / "part-0.parquet", index=False)
+    report = tk.score_files(model, tmp_path / "in", tmp_path / "out", track=True, spark=spark)
+    client = tracking.MlflowClient()
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="attributes.run_name = 'score_files'",
+        max_results=1,
+    )
+    run = runs[0]
+    assert run.data.metrics == report.metrics()
+    assert run.data.params["model_fingerprint"] == tk.fingerprint(model)
+    assert run.data.params["source"] == str(tmp_path / "in")
+    assert run.data.params["engine"] == "files"
+    assert run.data.params["spark_master"] == spark.conf.get("spark.master")
+
+
+def test_tracking_failure_scores_nothing(spark, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")
+    X, y = data
+    (tmp_path / "in").mkdir()
+    X.to_parquet(tmp_path / "in" / "part-0.parquet", index=False)
+    with pytest.raises(tk.TrackingError):
+        tk.score_files(LogisticRegression().fit(X, y), tmp_path / "in", tmp_path / "out", track=True)
+    assert not (tmp_path / "out").exists()
