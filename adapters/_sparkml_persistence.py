@@ -25,7 +25,14 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
+from pyspark.ml.util import (
+    DefaultParamsReader,
+    DefaultParamsWriter,
+    MLReadable,
+    MLReader,
+    MLWritable,
+    MLWriter,
+)
 
 from toolkit.exceptions import (
     DestinationExistsError,
@@ -36,7 +43,7 @@ from toolkit.exceptions import (
 from toolkit.models import load_skops
 from toolkit.session import is_connect
 
-__all__ = ["SklearnStageReader", "SklearnStageWriter", "trusted_types"]
+__all__ = ["PersistedStage", "SklearnStageReader", "SklearnStageWriter", "trusted_types"]
 
 # Types that are data, not code, and that fitted scikit-learn objects hold.
 _TRUSTED: contextvars.ContextVar[bool | frozenset[str]] = contextvars.ContextVar(
@@ -230,3 +237,21 @@ def _warn_on_version_change(path: str, saved: dict[str, Any]) -> None:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0][:300] if lines else type(exc).__name__
+
+
+class PersistedStage(MLReadable, MLWritable):
+    """Save/load for stages holding a scikit-learn object: metadata + skops bytes under ``data``.
+
+    Examples
+    --------
+    >>> stage.write().overwrite().save(path); type(stage).load(path)  # doctest: +SKIP
+    """
+
+    def write(self) -> SklearnStageWriter:
+        """A writer: ``write().save(path)``, ``write().overwrite().save(path)``."""
+        return SklearnStageWriter(self)
+
+    @classmethod
+    def read(cls) -> SklearnStageReader:
+        """A reader: ``read().load(path)``."""
+        return SklearnStageReader(cls)

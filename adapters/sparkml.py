@@ -33,10 +33,9 @@ from typing import Any
 
 from pyspark import keyword_only
 from pyspark.ml import Estimator, Model
-from pyspark.ml.util import MLReadable, MLWritable
 
 from adapters._sparkml_params import SklearnEstimatorParams, SklearnStageParams
-from adapters._sparkml_persistence import SklearnStageReader, SklearnStageWriter, trusted_types
+from adapters._sparkml_persistence import PersistedStage, trusted_types
 from toolkit.bridge import DEFAULT_MAX_ROWS, frame_kind, to_pandas
 from toolkit.exceptions import DriverMemoryError, SchemaMismatchError, UnsupportedInputError
 from toolkit.models import load_model
@@ -46,7 +45,7 @@ from toolkit.scoring import score
 __all__ = ["SklearnEstimator", "SklearnTransformer", "trusted_types"]
 
 
-class SklearnTransformer(Model, SklearnStageParams, MLReadable, MLWritable):
+class SklearnTransformer(Model, SklearnStageParams, PersistedStage):
     """A Spark ML Model that scores with a fitted scikit-learn estimator or pipeline.
 
     Parameters
@@ -138,15 +137,6 @@ class SklearnTransformer(Model, SklearnStageParams, MLReadable, MLWritable):
             scored = _as_vector(scored, output_spec(self._model, method, column))
         return scored
 
-    def write(self) -> SklearnStageWriter:
-        """A writer: ``write().save(path)``, ``write().overwrite().save(path)``."""
-        return SklearnStageWriter(self)
-
-    @classmethod
-    def read(cls) -> SklearnStageReader:
-        """A reader: ``read().load(path)``."""
-        return SklearnStageReader(cls)
-
     def _sklearn_object(self) -> Any:
         if self._model is None:
             raise UnsupportedInputError(f"{self.uid} holds no scikit-learn model to save.")
@@ -156,7 +146,7 @@ class SklearnTransformer(Model, SklearnStageParams, MLReadable, MLWritable):
         self._model = load_model(obj)
 
 
-class SklearnEstimator(Estimator, SklearnEstimatorParams, MLReadable, MLWritable):
+class SklearnEstimator(Estimator, SklearnEstimatorParams, PersistedStage):
     """A Spark ML Estimator that fits a scikit-learn estimator on the driver.
 
     ``fit`` selects ``inputCols`` (and ``labelCol`` when the data has it), samples
@@ -303,15 +293,6 @@ class SklearnEstimator(Estimator, SklearnEstimatorParams, MLReadable, MLWritable
                 f"{self.uid} trains on the driver. {exc} For this stage: setSampleFraction(f) "
                 "to train on a sample, or setMaxRows(n) if the driver has the memory."
             ) from None
-
-    def write(self) -> SklearnStageWriter:
-        """A writer: ``write().save(path)``, ``write().overwrite().save(path)``."""
-        return SklearnStageWriter(self)
-
-    @classmethod
-    def read(cls) -> SklearnStageReader:
-        """A reader: ``read().load(path)``."""
-        return SklearnStageReader(cls)
 
     def _sklearn_object(self) -> Any:
         if self._estimator is None:
