@@ -205,7 +205,7 @@ class Scorer:
         n = len(ok) if values is None else len(values)
         mask = None if ok is None else ~ok
         if values is None:  # every row refused
-            return pa.nulls(n, _arrow_type(spec))
+            return pa.nulls(n, spec.arrow_type())
         if spec.fields:
             matrix = values.reshape(n, -1)
             if matrix.shape[1] != len(spec.fields):
@@ -240,22 +240,7 @@ class Scorer:
             values = values.astype(
                 {"double": np.float64, "bigint": np.int64, "boolean": bool}[spec.leaf]
             )
-        return pa.array(values, type=_arrow_type(spec), mask=mask)
-
-
-def _arrow_type(spec: OutputSpec) -> Any:
-    import pyarrow as pa
-
-    leaf = {
-        "double": pa.float64(),
-        "bigint": pa.int64(),
-        "string": pa.string(),
-        "boolean": pa.bool_(),
-        "array<double>": pa.list_(pa.float64()),
-    }[spec.leaf]
-    if spec.fields:
-        return pa.struct([pa.field(name, leaf) for name in spec.fields])
-    return leaf
+        return pa.array(values, type=spec.arrow_type(), mask=mask)
 
 
 def _rebatch(batches: Iterable[Any], size: int | None) -> Iterator[Any]:

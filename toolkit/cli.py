@@ -152,6 +152,10 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _add_score(commands: argparse._SubParsersAction) -> None:
+    from toolkit.commit import MODES
+    from toolkit.files import ENGINES
+    from toolkit.scoring import HANDLE_INVALID
+
     sub = _command(
         commands,
         "score",
@@ -184,11 +188,11 @@ def _add_score(commands: argparse._SubParsersAction) -> None:
         help="input columns to copy to the output (default: all; '' for none)",
     )  # fmt: skip
     sub.add_argument(
-        "--mode", default="error", choices=("error", "overwrite"),
+        "--mode", default="error", choices=MODES,
         help="what to do when OUTPUT exists (default: error)",
     )  # fmt: skip
     sub.add_argument(
-        "--handle-invalid", default="error", choices=("error", "skip", "keep"),
+        "--handle-invalid", default="error", choices=HANDLE_INVALID,
         help="rows the model refuses: fail, drop them, or keep them with a null prediction",
     )  # fmt: skip
     sub.add_argument(
@@ -196,7 +200,7 @@ def _add_score(commands: argparse._SubParsersAction) -> None:
         help="input format: parquet, csv, json (any Spark format with --engine dataframe)",
     )  # fmt: skip
     sub.add_argument(
-        "--engine", default="files", choices=("files", "dataframe"),
+        "--engine", default="files", choices=ENGINES,
         help="files: pyarrow inside Spark tasks (fast, default); dataframe: Spark DataFrames",
     )  # fmt: skip
     sub.add_argument("--master", metavar="URL", help="Spark master (default: SPARK_REMOTE, "
@@ -276,10 +280,16 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         "The main job end to end: build data, train a scikit-learn pipeline, register it in "
         "MLflow as champion, score a large table file to file, compare with native MLlib.",
     )  # fmt: skip
-    sub.add_argument("--rows", type=int, default=2_000_000, help="rows to score (default 2,000,000)")
-    sub.add_argument("--train-rows", type=int, default=200_000, help="training rows (default 200,000)")
+    sub.add_argument(
+        "--rows", type=int, default=2_000_000, help="rows to score (default 2,000,000)"
+    )
+    sub.add_argument(
+        "--train-rows", type=int, default=200_000, help="training rows (default 200,000)"
+    )
     sub.add_argument("--workdir", default="scaleout-demo", help="where data and outputs go")
-    sub.add_argument("--master", default=None, help="Spark master (default: SPARK_MASTER or local[*])")
+    sub.add_argument(
+        "--master", default=None, help="Spark master (default: SPARK_MASTER or local[*])"
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:

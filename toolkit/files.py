@@ -31,7 +31,7 @@ from typing import Any
 
 from toolkit import commit as commits
 from toolkit._filetask import STATS_DDL, FileJob, FileSpec, run_tasks
-from toolkit._worker import Scorer, _arrow_type
+from toolkit._worker import Scorer
 from toolkit.exceptions import (
     InputFileError,
     InvalidOptionError,
@@ -54,7 +54,7 @@ from toolkit.planning import (
 )
 from toolkit.progress import ProgressCallback, StagingWatcher
 from toolkit.report import ScoreReport
-from toolkit.scoring import _check_free, make_scorer
+from toolkit.scoring import check_output_free, make_scorer
 from toolkit.validation import check_columns
 
 __all__ = ["ENGINES", "ScoreReport", "score_files"]
@@ -328,7 +328,7 @@ def _file_specs(run: _Run, infos: Sequence[FileInfo]) -> list[FileSpec]:
     model = scorer.model()
     partitions = partition_fields(infos)
     part_names = [f.name for f in partitions]
-    out_fields = [pa.field(scorer.spec.column, _arrow_type(scorer.spec))]
+    out_fields = [pa.field(scorer.spec.column, scorer.spec.arrow_type())]
     if scorer.handle_invalid == "keep":
         out_fields.append(pa.field(f"{scorer.spec.column}_error", pa.string()))
     checked: dict[Any, None] = {}
@@ -353,7 +353,7 @@ def _file_specs(run: _Run, infos: Sequence[FileInfo]) -> list[FileSpec]:
                     + ". Fix keep_columns."
                 )
             keep = [c for c in run.keep if c in names]
-        _check_free(scorer, [*keep, *part_names])
+        check_output_free(scorer, [*keep, *part_names])
         extra = [c for c in scorer.features if c in names and c not in keep]
         values = dict(info.partition)
         constants = tuple(

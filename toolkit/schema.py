@@ -83,6 +83,21 @@ class OutputSpec:
             return leaf
         return StructType([StructField(name, leaf, True) for name in self.fields])
 
+    def arrow_type(self) -> Any:
+        """The Arrow type of this output (what workers hand back to Spark)."""
+        import pyarrow as pa
+
+        leaf = {
+            "double": pa.float64(),
+            "bigint": pa.int64(),
+            "string": pa.string(),
+            "boolean": pa.bool_(),
+            "array<double>": pa.list_(pa.float64()),
+        }[self.leaf]
+        if self.fields:
+            return pa.struct([pa.field(name, leaf) for name in self.fields])
+        return leaf
+
     def pandas_columns(self) -> list[str]:
         """Flat pandas column names: ``probability.yes`` for struct fields."""
         if not self.fields:

@@ -18,7 +18,15 @@ from toolkit.models import fingerprint, load_model, model_bytes
 from toolkit.schema import output_spec
 from toolkit.validation import check_columns, numeric_columns, resolve_features
 
-__all__ = ["HANDLE_INVALID", "ScoringUDF", "make_scorer", "register_udf", "score", "scoring_udf"]
+__all__ = [
+    "HANDLE_INVALID",
+    "ScoringUDF",
+    "check_output_free",
+    "make_scorer",
+    "register_udf",
+    "score",
+    "scoring_udf",
+]
 
 HANDLE_INVALID = ("error", "skip", "keep")
 
@@ -178,7 +186,7 @@ def _score_pandas(scorer: Scorer, data: Any) -> Any:
     import numpy as np
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
-    _check_free(scorer, data.columns)
+    check_output_free(scorer, data.columns)
     scored = scorer.score(data[list(scorer.features)])
     out = _arrow_to_pandas(scorer, scored.values, data.index)
     frame = data.copy()
@@ -198,7 +206,7 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
     from pyspark.sql.types import StringType, StructField, StructType
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
-    _check_free(scorer, data.columns)
+    check_output_free(scorer, data.columns)
     fields = [*data.schema.fields, StructField(scorer.spec.column, scorer.spec.spark_type(), True)]
     if scorer.handle_invalid == "keep":
         fields.append(StructField(f"{scorer.spec.column}_error", StringType(), True))
@@ -228,7 +236,8 @@ def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) ->
     return out
 
 
-def _check_free(scorer: Scorer, columns: Sequence[str]) -> None:
+def check_output_free(scorer: Scorer, columns: Sequence[str]) -> None:
+    """Refuse data that already has a column the output would overwrite."""
     taken = {scorer.spec.column, *scorer.spec.pandas_columns()}
     if scorer.handle_invalid == "keep":
         taken.add(f"{scorer.spec.column}_error")
