@@ -60,10 +60,10 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     )
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                      help="small sizes, 3 repeats: minutes on 2 cores (default)")
+                      help="600k rows, Parquet in and out, 3 repeats: under 5 minutes on 2 cores (default)")
     size.add_argument("--full", dest="preset", action="store_const", const="full",
-                      help="2M rows, 5 repeats, scaling to 4M rows")
-    p.add_argument("--rows", type=_count, help="rows in the table (quick 200k, full 2M)")
+                      help="2M rows, both modes, every path, 5 repeats, scaling to 4M rows")
+    p.add_argument("--rows", type=_count, help="rows in the table (quick 600k, full 2M)")
     p.add_argument("--features", type=_count, help="float feature columns (default 20)")
     p.add_argument("--files", type=_count, help="Parquet files the table is split into")
     p.add_argument("--train-rows", type=_count, help="rows both libraries train on (untimed)")

@@ -25,6 +25,7 @@ __all__ = [
     "MODES",
     "PATHS",
     "PRESETS",
+    "QUICK_PATHS",
     "SUITES",
     "preset",
 ]
@@ -42,6 +43,9 @@ PATHS = (
     "predict_batch_udf",
     "limit",
 )
+#: ``--quick`` leaves out the second peer (``predict_batch_udf``, within 10% of ``mlflow_udf``
+#: in our runs) and the in-memory mode to stay under five minutes on 2 cores.
+QUICK_PATHS = tuple(p for p in PATHS if p != "predict_batch_udf")
 #: ``files``: Parquet in -> Parquet out. ``memory``: a cached DataFrame -> Spark's no-op sink.
 MODES = ("files", "memory")
 SUITES = ("scoring", "cold", "scaling", "pandas_ops")
@@ -57,20 +61,20 @@ class BenchConfig:
     1000
     """
 
-    rows: int = 200_000
+    rows: int = 600_000
     features: int = 20
     files: int = 4
     train_rows: int = 10_000
     repeat: int = 3
     models: tuple[str, ...] = MODELS
-    paths: tuple[str, ...] = PATHS
-    modes: tuple[str, ...] = MODES
-    scaling_rows: tuple[int, ...] = (50_000, 200_000, 500_000)
+    paths: tuple[str, ...] = QUICK_PATHS
+    modes: tuple[str, ...] = ("files",)
+    scaling_rows: tuple[int, ...] = (100_000, 300_000, 600_000)
     scaling_model: str = "logistic_regression"
     scaling_paths: tuple[str, ...] = ("mllib", "score", "score_files")
-    cold_paths: tuple[str, ...] = ("mllib", "score", "score_files")
-    pandas_sizes: tuple[int, ...] = (10_000, 500_000)
-    pandas_repeat: int = 3
+    cold_paths: tuple[str, ...] = ("mllib", "score_files")
+    pandas_sizes: tuple[int, ...] = (10_000, 200_000)
+    pandas_repeat: int = 2
     suites: tuple[str, ...] = SUITES
     workdir: Path = field(default_factory=lambda: default_workdir())
     out: Path = Path("bench-results")
@@ -109,6 +113,8 @@ PRESETS: dict[str, dict[str, object]] = {
     "full": {
         "rows": 2_000_000,
         "files": 8,
+        "paths": PATHS,
+        "modes": MODES,
         "train_rows": 100_000,
         "repeat": 5,
         "scaling_rows": (100_000, 1_000_000, 4_000_000),

@@ -161,7 +161,9 @@ class ScoreFiles(ScoringPath):
 class Limit(ScoringPath):
     """One Python process, one thread: pyarrow read + sklearn predict + pyarrow write.
 
-    Its rows/s times the cores is the limit the file path is measured against.
+    Its rows/s times the cores is the limit the file path is measured against. It
+    writes with the same Parquet settings as ``score_files`` (no dictionary for
+    floats), so neither side is slowed by a writer choice the other does not make.
     """
 
     name, kind, label = "limit", "limit", "1 process x cores (limit)"
@@ -184,6 +186,8 @@ class Limit(ScoringPath):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from toolkit._filetask import parquet_write_options
+
         out = case.output(self.name)
         if out.exists():
             shutil.rmtree(out)
@@ -193,7 +197,7 @@ class Limit(ScoringPath):
             table = pq.read_table(part, columns=["id", *case.features], use_threads=False)
             X = table.select(case.features).to_pandas(use_threads=False)
             result = pa.table({"id": table.column("id"), "prediction": model.predict(X)})
-            pq.write_table(result, out / part.name)
+            pq.write_table(result, out / part.name, **parquet_write_options(result.schema))
 
     def _memory(self, case: Case) -> None:
         import numpy as np

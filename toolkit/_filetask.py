@@ -20,7 +20,15 @@ from toolkit.commit import Commit, publish
 from toolkit.exceptions import InputFileError, ToolkitError
 from toolkit.planning import Fragment
 
-__all__ = ["STATS_DDL", "FileJob", "FileSpec", "run_tasks", "score_fragment"]
+__all__ = [
+    "STATS_DDL",
+    "FileJob",
+    "FileSpec",
+    "parquet_write_options",
+    "run_tasks",
+    "run_tasks_arrow",
+    "score_fragment",
+]
 
 STATS_DDL = "fragment long, rows_in long, rows_out long, rows_invalid long"
 
@@ -50,14 +58,20 @@ class FileJob:
     batch_size: int
 
 
-def run_tasks(job: FileJob, batches: Iterable[Any]) -> Iterator[Any]:
-    """mapInArrow body over ``spark.range(n_tasks)``: one task id in, one stats row per fragment out."""
+def run_tasks(job: FileJob, task_ids: Iterable[int]) -> Iterator[dict[str, int]]:
+    """Score every fragment of the given tasks; one stats row per fragment."""
+    for task in task_ids:
+        for i in job.tasks[task]:
+            yield score_fragment(job, job.fragments[i])
+
+
+def run_tasks_arrow(job: FileJob, batches: Iterable[Any]) -> Iterator[Any]:
+    """:func:`run_tasks` as a mapInArrow body over ``spark.range(n_tasks)`` (Spark Connect)."""
     import pyarrow as pa
 
     for batch in batches:
-        for task in batch.column(0).to_pylist():
-            rows = [score_fragment(job, job.fragments[i]) for i in job.tasks[task]]
-            yield pa.RecordBatch.from_pylist(rows, schema=_stats_schema())
+        rows = list(run_tasks(job, batch.column(0).to_pylist()))
+        yield pa.RecordBatch.from_pylist(rows, schema=_stats_schema())
 
 
 def score_fragment(job: FileJob, fragment: Fragment) -> dict[str, int]:
@@ -75,7 +89,7 @@ def score_fragment(job: FileJob, fragment: Fragment) -> dict[str, int]:
     with (
         _naming(spec.path),
         fs.open_output_stream(temporary) as stream,
-        pq.ParquetWriter(stream, schema, **_write_options(schema)) as writer,
+        pq.ParquetWriter(stream, schema, **parquet_write_options(schema)) as writer,
     ):
         for out in scorer.score_batches(counted, batch_size=None):
             writer.write_batch(_project(out, schema))
@@ -173,7 +187,7 @@ def _project(batch: Any, schema: Any) -> Any:
     return pa.RecordBatch.from_arrays([batch.column(name) for name in schema.names], schema=schema)
 
 
-def _write_options(schema: Any) -> dict[str, Any]:
+def parquet_write_options(schema: Any) -> dict[str, Any]:
     """Snappy like Spark; no dictionary for floats (never pays off, costs half the write time);
     microsecond timestamps, the finest Spark reads."""
     import pyarrow.types as pat

@@ -13,7 +13,7 @@ import math
 import pickle
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,18 @@ from toolkit.schema import OutputSpec
 
 _CACHE: OrderedDict[str, Any] = OrderedDict()
 _CACHE_SIZE = 4
+# Models larger than this travel as a Spark broadcast (fetched once per executor) on
+# classic Spark instead of inside every task; Spark warns about tasks past 1 MiB.
+BROADCAST_BYTES = 256 * 1024
 # Errors a model raises for data it refuses (NaN, infinities, unknown categories, bad types).
 _REFUSALS = (ValueError, TypeError, KeyError, IndexError)
 
 
-def cached_model(key: str, blob: bytes) -> Any:
-    """Return the model for ``key``, unpickling ``blob`` only on this process's first call."""
+def cached_model(key: str, blob: Any) -> Any:
+    """Return the model for ``key``, unpickling ``blob`` only on this process's first call.
+
+    ``blob`` is the model's bytes, or a Spark broadcast of them.
+    """
     model = _CACHE.get(key)
     if model is not None:
         _CACHE.move_to_end(key)
@@ -36,7 +42,7 @@ def cached_model(key: str, blob: bytes) -> Any:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # one task per core; BLAS must not oversubscribe
-    model = pickle.loads(blob)
+    model = pickle.loads(blob if isinstance(blob, bytes) else blob.value)
     _one_job(model)
     remember(key, model)
     return model
@@ -74,7 +80,7 @@ class Scored:
 class Scorer:
     """Everything a worker needs to score batches; pickled once into the Spark plan."""
 
-    blob: bytes
+    blob: Any  # the pickled model, or a Spark broadcast of it (see :meth:`shipped`)
     key: str
     features: tuple[str, ...]
     spec: OutputSpec
@@ -83,6 +89,18 @@ class Scorer:
 
     def model(self) -> Any:
         return cached_model(self.key, self.blob)
+
+    def shipped(self, spark: Any) -> Scorer:
+        """This scorer as it should travel in ``spark``'s plans: on classic Spark a large
+        model becomes a broadcast, fetched once per executor rather than sent with every
+        task. Spark Connect has no broadcasts; the bytes travel in the plan there."""
+        from toolkit.session import is_connect
+
+        if not isinstance(self.blob, bytes) or len(self.blob) < BROADCAST_BYTES:
+            return self
+        if is_connect(spark):
+            return self
+        return replace(self, blob=spark.sparkContext.broadcast(self.blob))
 
     def score(self, X: Any) -> Scored:
         """Score a pandas frame of the features; isolate refused rows when there are any."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit import commit as commits
-from toolkit._filetask import STATS_DDL, FileJob, FileSpec, run_tasks
+from toolkit._filetask import STATS_DDL, FileJob, FileSpec, run_tasks, run_tasks_arrow
 from toolkit._worker import Scorer
 from toolkit.exceptions import (
     InputFileError,
@@ -55,6 +55,7 @@ from toolkit.planning import (
 from toolkit.progress import ProgressCallback, StagingWatcher
 from toolkit.report import ScoreReport
 from toolkit.scoring import check_output_free, make_scorer
+from toolkit.session import is_connect
 from toolkit.validation import check_columns
 
 __all__ = ["ENGINES", "ScoreReport", "score_files"]
@@ -236,7 +237,7 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
     _advise_on_granularity(infos, fragments, cores)
     commit = commits.begin(run.destination, mode=run.mode, existed=existed)
     job = FileJob(
-        run.scorer, run.source.fs, run.format, tuple(specs), tuple(fragments),
+        run.scorer.shipped(spark), run.source.fs, run.format, tuple(specs), tuple(fragments),
         tuple(tuple(task) for task in tasks), commit, run.batch_size or DEFAULT_BATCH_SIZE,
     )  # fmt: skip
     outputs = {f.output: (f.file, f.rows) for f in fragments}
@@ -282,14 +283,22 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
 
 
 def _run_job(spark: Any, job: FileJob) -> list[dict[str, int]]:
-    """One Spark job: ``len(job.tasks)`` partitions of one task id each."""
+    """One Spark job: ``len(job.tasks)`` partitions of one task id each.
+
+    Classic Spark runs it as an RDD job (no SQL planning or Arrow framing for a
+    handful of stats rows: ~0.07 s less per call); Spark Connect, which has no
+    RDDs, as ``mapInArrow`` over ``spark.range``.
+    """
     count = len(job.tasks)
-    frame = spark.range(0, count, 1, numPartitions=count).mapInArrow(
-        functools.partial(run_tasks, job), STATS_DDL
-    )
     try:
         with worker_errors():
-            return [row.asDict() for row in frame.collect()]
+            if is_connect(spark):
+                frame = spark.range(0, count, 1, numPartitions=count).mapInArrow(
+                    functools.partial(run_tasks_arrow, job), STATS_DDL
+                )
+                return [row.asDict() for row in frame.collect()]
+            tasks = spark.sparkContext.parallelize(range(count), count)
+            return tasks.mapPartitions(functools.partial(run_tasks, job)).collect()
     except ToolkitError:
         raise
     except Exception as exc:
@@ -298,10 +307,10 @@ def _run_job(spark: Any, job: FileJob) -> list[dict[str, int]]:
 
 def _cancel_jobs(spark: Any) -> None:
     """Stop the session's running jobs (Ctrl-C must not leave tasks writing)."""
-    try:
-        spark.interruptAll()
-    except Exception:
-        with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):
+        if is_connect(spark):
+            spark.interruptAll()
+        else:
             spark.sparkContext.cancelAllJobs()
 
 
@@ -395,8 +404,6 @@ def _session_getter(spark: Any) -> Callable[[], Any]:
 def _cores(spark: Any) -> int:
     """Task slots of the session: defaultParallelism, or what Spark Connect's conf says."""
     import os
-
-    from toolkit.session import is_connect
 
     if not is_connect(spark):
         return max(1, int(spark.sparkContext.defaultParallelism))

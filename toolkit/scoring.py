@@ -13,7 +13,7 @@ from typing import Any
 
 from toolkit._worker import Scorer, remember
 from toolkit.bridge import frame_kind
-from toolkit.exceptions import SchemaMismatchError
+from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
 from toolkit.models import fingerprint, load_model, model_bytes
 from toolkit.schema import output_spec
 from toolkit.validation import check_columns, numeric_columns, resolve_features
@@ -48,7 +48,7 @@ def make_scorer(
     'struct<`no`: double, `yes`: double>'
     """
     if handle_invalid not in HANDLE_INVALID:
-        raise SchemaMismatchError(
+        raise InvalidOptionError(
             f"handle_invalid must be one of {', '.join(HANDLE_INVALID)}; got {handle_invalid!r}."
         )
     model = load_model(model)
@@ -122,11 +122,15 @@ class ScoringUDF:
     """
 
     def __init__(self, scorer: Scorer, columns: Sequence[str]) -> None:
+        from pyspark.sql import SparkSession
         from pyspark.sql.functions import pandas_udf
 
-        self.scorer = scorer
+        spark = SparkSession.getActiveSession()
+        self.scorer = scorer if spark is None else scorer.shipped(spark)
         self.columns = list(columns)
-        self.udf = pandas_udf(_udf_body(scorer, self.columns), returnType=scorer.spec.spark_type())
+        self.udf = pandas_udf(
+            _udf_body(self.scorer, self.columns), returnType=scorer.spec.spark_type()
+        )
 
     def __call__(self, *cols: Any) -> Any:
         return self.udf(*(cols or self.columns))
@@ -146,7 +150,7 @@ def scoring_udf(
     >>> df.select("id", predict("a", "b").alias("prediction"))  # doctest: +SKIP
     """
     if handle_invalid == "skip":
-        raise SchemaMismatchError(
+        raise InvalidOptionError(
             "A column function cannot drop rows, so handle_invalid='skip' is not possible here; "
             "use tk.score(..., handle_invalid='skip') or 'keep' (null for refused rows)."
         )
@@ -207,6 +211,7 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
     check_output_free(scorer, data.columns)
+    scorer = scorer.shipped(data.sparkSession)
     fields = [*data.schema.fields, StructField(scorer.spec.column, scorer.spec.spark_type(), True)]
     if scorer.handle_invalid == "keep":
         fields.append(StructField(f"{scorer.spec.column}_error", StringType(), True))

@@ -87,7 +87,7 @@ def test_output_column_clash(sdf, models):
 
 
 def test_unknown_handle_invalid(sdf, models):
-    with pytest.raises(tk.SchemaMismatchError, match="handle_invalid must be one of"):
+    with pytest.raises(tk.InvalidOptionError, match="handle_invalid must be one of"):
         tk.score(models["logreg"], sdf, handle_invalid="ignore")
 
 

@@ -101,7 +101,7 @@ def tk_col(name, alias):
 
 
 def test_scoring_udf_refuses_skip(models):
-    with pytest.raises(tk.SchemaMismatchError, match="cannot drop rows"):
+    with pytest.raises(tk.InvalidOptionError, match="cannot drop rows"):
         tk.scoring_udf(models["logreg"], features=NUMERIC, handle_invalid="skip")
 
 
@@ -116,3 +116,36 @@ def test_register_udf_for_sql(spark, frame, models):
     np.testing.assert_array_equal(
         out["yes"], model.predict_proba(frame[model.feature_names_in_])[:, 1]
     )
+
+
+def test_large_model_travels_as_a_broadcast(spark, frame, tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    from toolkit._worker import BROADCAST_BYTES
+    from toolkit.scoring import make_scorer
+
+    big = RandomForestClassifier(n_estimators=60, random_state=0)
+    big.fit(frame[NUMERIC], frame["x0"] + frame["x1"] > 0)
+    scorer = make_scorer(big)
+    assert len(scorer.blob) > BROADCAST_BYTES
+    shipped = scorer.shipped(spark)
+    if tk.is_connect(spark):  # Connect has no broadcasts: the bytes travel in the plan
+        assert shipped.blob is scorer.blob
+    else:
+        assert type(shipped.blob).__name__ == "Broadcast"
+    scored = tk.score(big, tk.to_spark(frame), method="predict_proba")
+    out = scored.select("id", "probability.*").toPandas().sort_values("id")
+    expected = big.predict_proba(frame[NUMERIC])
+    np.testing.assert_array_equal(out[["False", "True"]], expected)
+    report = tk.score_files(big, _parquet(frame, tmp_path / "in"), str(tmp_path / "out"))
+    written = pd.read_parquet(tmp_path / "out").sort_values("id")
+    assert report.rows_out == len(frame)
+    np.testing.assert_array_equal(written["prediction"], big.predict(frame[NUMERIC]))
+
+
+def _parquet(frame: pd.DataFrame, directory) -> str:
+    directory.mkdir()
+    half = len(frame) // 2
+    frame.iloc[:half].to_parquet(directory / "part-0.parquet", index=False)
+    frame.iloc[half:].to_parquet(directory / "part-1.parquet", index=False)
+    return str(directory)
