@@ -91,7 +91,7 @@ def score_fragment(job: FileJob, fragment: Fragment) -> dict[str, int]:
         fs.open_output_stream(temporary) as stream,
         pq.ParquetWriter(stream, schema, **parquet_write_options(schema)) as writer,
     ):
-        for out in scorer.score_batches(counted, batch_size=None):
+        for out in scorer.score_batches(counted):
             writer.write_batch(_project(out, schema))
             rows_out += out.num_rows
             if error_col is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import pickle
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,11 +121,11 @@ class Scorer:
             ]
         return Scored(self._to_arrow(values, ok), ok, reasons)
 
-    def score_batches(self, batches: Iterable[Any], *, batch_size: int | None) -> Iterator[Any]:
-        """mapInArrow body: input columns pass through untouched, outputs are appended."""
+    def score_batches(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """Record batches in, the same batches with the outputs appended out (file tasks)."""
         import pyarrow as pa
 
-        for batch in _rebatch(batches, batch_size):
+        for batch in batches:
             if batch.num_rows == 0:
                 continue
             scored = self.score(batch.select(list(self.features)).to_pandas())
@@ -141,6 +141,50 @@ class Scorer:
                 columns.append(pa.array(scored.reasons or [None] * batch.num_rows, pa.string()))
                 names.append(f"{self.spec.column}_error")
             yield pa.RecordBatch.from_arrays(columns, names=names)
+
+    def score_columns(
+        self,
+        arrays: Sequence[Any],
+        *,
+        names: Sequence[str],
+        packed: bool = False,
+        with_errors: bool = False,
+        batch_size: int | None = None,
+    ) -> Any:
+        """Arrow UDF body: feature arrays in, the output array out (same length).
+
+        ``packed``: one ``list<double>`` array holding every feature of a row (the
+        cheapest way for Spark to hand over many numeric columns). ``with_errors``:
+        return ``struct<value, error>`` so refused rows can be dropped or kept with a
+        reason; otherwise refused rows are null (``keep``) or raise (``error``).
+        """
+        import pandas as pd
+        import pyarrow as pa
+
+        if packed:
+            (lists,) = arrays
+            flat = lists.flatten().to_numpy(zero_copy_only=False)
+            frame = pd.DataFrame(flat.reshape(len(lists), len(names)), columns=list(names))
+        else:
+            frame = pa.Table.from_arrays(list(arrays), names=list(names)).to_pandas()
+        frame = frame[list(self.features)]
+        rows = len(frame)
+        step = min(batch_size or rows, rows) or 1
+        values, errors = [], []
+        for start in range(0, rows, step):
+            scored = self.score(frame.iloc[start : start + step])
+            values.append(scored.values)
+            if scored.ok is None:
+                errors.append(pa.nulls(len(scored.values), pa.string()))
+            else:
+                reasons = scored.reasons or [None if ok else "refused" for ok in scored.ok]
+                errors.append(pa.array(reasons, pa.string()))
+        kind = self.spec.arrow_type()
+        value = pa.concat_arrays(values) if values else pa.array([], kind)
+        if not with_errors:
+            return value
+        error = pa.concat_arrays(errors) if errors else pa.array([], pa.string())
+        return pa.StructArray.from_arrays([value, error], names=["value", "error"])
 
     # -- internals ---------------------------------------------------------------------
 
@@ -259,27 +303,6 @@ class Scorer:
                 {"double": np.float64, "bigint": np.int64, "boolean": bool}[spec.leaf]
             )
         return pa.array(values, type=spec.arrow_type(), mask=mask)
-
-
-def _rebatch(batches: Iterable[Any], size: int | None) -> Iterator[Any]:
-    """Yield record batches of ``size`` rows (the last may be shorter); ``None`` passes through."""
-    if not size:
-        yield from batches
-        return
-    import pyarrow as pa
-
-    pending: list[Any] = []
-    rows = 0
-    for batch in batches:
-        pending.append(batch)
-        rows += batch.num_rows
-        while rows >= size:
-            table = pa.Table.from_batches(pending, schema=batch.schema).combine_chunks()
-            yield from table.slice(0, size).to_batches(max_chunksize=size)
-            pending, rows = table.slice(size).to_batches(), rows - size
-    if rows:
-        table = pa.Table.from_batches(pending).combine_chunks()
-        yield from table.to_batches(max_chunksize=size)
 
 
 def _plain(value: Any) -> Any:

@@ -123,7 +123,10 @@ def to_pandas(
             "to_pandas got a streaming DataFrame, which has no end to collect. "
             "Write it with writeStream (or score it with tk.score) instead."
         )
-    with worker_errors():
+    with worker_errors(), warnings.catch_warnings():
+        # a failed job is re-raised below as its ToolkitError; pyspark's note that Arrow
+        # could not finish adds nothing to it
+        warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization")
         if max_rows is not None:
             _guard(data.limit(max_rows + 1).count(), max_rows, data.count)
         return _restore_pandas(data.toPandas(), data.schema, index_col)

@@ -1,8 +1,9 @@
 """Score any fitted scikit-learn model on Spark, pandas-on-Spark or pandas DataFrames.
 
-The Spark path runs ``mapInArrow``: input columns pass through as Arrow arrays,
-the model receives a pandas DataFrame of its features (so ColumnTransformer
-pipelines work) and predictions are appended. The model is serialised once on the
+The Spark path is an Arrow UDF over the feature columns only (numeric features
+packed into one array column, the cheapest hand-over Spark has), so other columns
+never leave the JVM; the model receives a pandas DataFrame of its features (so
+ColumnTransformer pipelines work) and the output is appended as a column. The model is serialised once on the
 driver and deserialised at most once per Python worker.
 """
 
@@ -86,7 +87,8 @@ def score(
     handle_invalid : {"error", "skip", "keep"}
         What to do with rows the model refuses; ``keep`` adds ``<output_col>_error``.
     batch_size : int, optional
-        Rows per model call on Spark (default: Spark's Arrow batch size).
+        Rows per model call on Spark: at most Spark's Arrow batch
+        (``spark.sql.execution.arrow.maxRecordsPerBatch``, 50,000 in :func:`toolkit.session`).
 
     Examples
     --------
@@ -123,14 +125,11 @@ class ScoringUDF:
 
     def __init__(self, scorer: Scorer, columns: Sequence[str]) -> None:
         from pyspark.sql import SparkSession
-        from pyspark.sql.functions import pandas_udf
 
         spark = SparkSession.getActiveSession()
         self.scorer = scorer if spark is None else scorer.shipped(spark)
         self.columns = list(columns)
-        self.udf = pandas_udf(
-            _udf_body(self.scorer, self.columns), returnType=scorer.spec.spark_type()
-        )
+        self.udf = _arrow_udf(self.scorer, self.columns, packed=False, batch_size=None)
 
     def __call__(self, *cols: Any) -> Any:
         return self.udf(*(cols or self.columns))
@@ -207,19 +206,58 @@ def _score_pandas(scorer: Scorer, data: Any) -> Any:
 
 
 def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
-    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
     check_output_free(scorer, data.columns)
     scorer = scorer.shipped(data.sparkSession)
-    fields = [*data.schema.fields, StructField(scorer.spec.column, scorer.spec.spark_type(), True)]
+    spec, features = scorer.spec, list(scorer.features)
+    types = {field.name: field.dataType for field in data.schema.fields}
+    packed = all(isinstance(types.get(name), DoubleType) for name in features)
+    inputs = [F.array(*map(_column, features))] if packed else [_column(c) for c in features]
+    if scorer.handle_invalid == "error":
+        return data.withColumn(spec.column, _arrow_udf(scorer, features, packed, batch_size)(*inputs))
+    scored = "__scaleout_scored__"
+    out = data.withColumn(scored, _arrow_udf(scorer, features, packed, batch_size, True)(*inputs))
+    if scorer.handle_invalid == "skip":
+        out = out.where(F.col(f"{scored}.error").isNull())
+    out = out.withColumn(spec.column, F.col(f"{scored}.value"))
     if scorer.handle_invalid == "keep":
-        fields.append(StructField(f"{scorer.spec.column}_error", StringType(), True))
+        out = out.withColumn(f"{spec.column}_error", F.col(f"{scored}.error"))
+    return out.drop(scored)
 
-    def score_partition(batches):
-        return scorer.score_batches(batches, batch_size=batch_size)
 
-    return data.mapInArrow(score_partition, StructType(fields))
+def _arrow_udf(
+    scorer: Scorer,
+    names: Sequence[str],
+    packed: bool,
+    batch_size: int | None,
+    with_errors: bool = False,
+) -> Any:
+    """The Arrow UDF that scores: only the feature columns cross to Python and back."""
+    from pyspark.sql.functions import arrow_udf
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    names = list(names)
+
+    def body(*arrays):
+        return scorer.score_columns(
+            arrays, names=names, packed=packed, with_errors=with_errors, batch_size=batch_size
+        )
+
+    kind = scorer.spec.spark_type()
+    if not with_errors:
+        return arrow_udf(body, returnType=kind)
+    kind = StructType([StructField("value", kind), StructField("error", StringType())])
+    # non-deterministic: Spark must not evaluate it once for the filter and again for the value
+    return arrow_udf(body, returnType=kind).asNondeterministic()
+
+
+def _column(name: str) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.col(f"`{name}`")
 
 
 def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
@@ -265,21 +303,3 @@ def _arrow_to_pandas(scorer: Scorer, values: Any, index: Any) -> Any:
     frame = pd.DataFrame(columns)
     frame.index = index
     return frame
-
-
-def _udf_body(scorer: Scorer, columns: list[str]):
-    names = list(columns)
-    spec = scorer.spec
-
-    def body(*series):
-        import pandas as pd
-
-        frame = pd.DataFrame(dict(zip(names, series, strict=True)))[list(scorer.features)]
-        values = scorer.score(frame).values
-        if spec.fields:
-            return pd.DataFrame(
-                {name: values.field(i).to_pandas() for i, name in enumerate(spec.fields)}
-            )
-        return values.to_pandas()
-
-    return body
