@@ -73,6 +73,20 @@ def _same_ids(got: Any, ref: Any, what: str) -> None:
         )
 
 
+def check_rows(got: Any, ref: Any, *, what: str) -> dict[str, Any]:
+    """Every input row present exactly once (for the hand-over floor, which predicts nothing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ref = pd.DataFrame({"id": [0, 1], "prediction": [1, 0]})
+    >>> check_rows(ref.assign(prediction=0.0), ref, what="floor")["rows"]
+    2
+    """
+    _same_ids(got, ref, what)
+    return {"rows": len(got), "rule": "every row once (no model)", "ok": True}
+
+
 def check_agreement(got: Any, ref: Any, *, what: str) -> dict[str, Any]:
     """Raise :class:`AgreementError` unless ``got`` reproduces ``ref`` row by row.
 

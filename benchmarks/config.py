@@ -33,7 +33,8 @@ __all__ = [
 #: Model families, trained to matched settings in scikit-learn and MLlib (:mod:`benchmarks.models`).
 MODELS = ("logistic_regression", "linear_regression", "random_forest", "gbt", "kmeans")
 #: Scoring paths (:mod:`benchmarks.paths`). ``mllib_no_assembly`` runs in memory mode only and
-#: measures the VectorAssembler tax; ``score_files`` is file-only by nature.
+#: measures the VectorAssembler tax; ``score_files`` is file-only by nature;
+#: ``handover_floor`` scores nothing: it is the cost of handing the features to Python.
 PATHS = (
     "mllib",
     "mllib_no_assembly",
@@ -41,6 +42,7 @@ PATHS = (
     "score_files",
     "mlflow_udf",
     "predict_batch_udf",
+    "handover_floor",
     "limit",
 )
 #: ``--quick`` leaves out the second peer (``predict_batch_udf``, within 10% of ``mlflow_udf``

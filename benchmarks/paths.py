@@ -26,6 +26,7 @@ from benchmarks.models import Fitted
 
 __all__ = [
     "Case",
+    "HandOverFloor",
     "Limit",
     "MLlib",
     "MLlibNoAssembly",
@@ -74,7 +75,7 @@ class ScoringPath:
     """The interface: ``prepare`` once, ``run`` timed, ``predictions`` to check the last run."""
 
     name: ClassVar[str]
-    kind: ClassVar[str]  # "mllib", "ours", "peer" or "limit"
+    kind: ClassVar[str]  # "mllib", "ours", "peer", "floor" or "limit"
     label: ClassVar[str]
     modes: ClassVar[tuple[str, ...]] = ("files", "memory")
 
@@ -140,6 +141,30 @@ class ScoreDataFrame(SparkPath):
 
         scored = tk.score(case.fitted.sklearn, source.select("id", *case.features))
         return scored.select("id", "prediction")
+
+
+class HandOverFloor(SparkPath):
+    """The features through an Arrow UDF that returns zeros: the JVM <-> Python hand-over
+    every Python path pays (ours, the peers), with no model. Not a way to score: a floor."""
+
+    name, kind, label = "handover_floor", "floor", "hand-over floor (no model)"
+
+    def prepare(self, case: Case) -> None:
+        from pyspark.sql.functions import arrow_udf
+
+        def zeros(lists):  # no type hints: arrow_udf reads them as its function type
+            import numpy as np
+            import pyarrow as pa
+
+            return pa.array(np.zeros(len(lists)))
+
+        case.extras[self.name] = arrow_udf(zeros, returnType="double")
+
+    def frame(self, case: Case, source: Any) -> Any:
+        from pyspark.sql import functions as F
+
+        udf = case.extras[self.name]
+        return source.select("id", udf(F.array(*case.features)).alias("prediction"))
 
 
 class ScoreFiles(ScoringPath):
@@ -235,7 +260,7 @@ def make_path(name: str) -> ScoringPath:
 
     classes = {
         cls.name: cls
-        for cls in (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreFiles, Limit,
+        for cls in (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreFiles, Limit, HandOverFloor,
                     peers.MlflowUDF, peers.PredictBatchUDF)
     }  # fmt: skip
     return classes[name]()

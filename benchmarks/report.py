@@ -28,6 +28,7 @@ LABELS = {
     "score_files": "toolkit.score_files (files)",
     "mlflow_udf": "mlflow spark_udf",
     "predict_batch_udf": "predict_batch_udf",
+    "handover_floor": "hand-over floor: features to Python, no model",
     "limit": "limit: 1 process x cores",
 }
 MODE_TITLES = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.agreement import check_agreement, check_sanity, reference
+from benchmarks.agreement import check_agreement, check_rows, check_sanity, reference
 from benchmarks.config import BenchConfig
 from benchmarks.data import Table, read_table
 from benchmarks.display import Display
@@ -78,7 +78,10 @@ def _checker(ctx: Context, case: Case, paths: dict[str, Any], ref: Any, *, suite
         what = f"{path.label} ({task.mode}) on {task.model}"
         if suite == "scaling":
             what += f" at {task.rows:,} rows"
-        if path.kind == "mllib":
+        if path.kind == "floor":
+            result = check_rows(got, ref, what=what)
+            rule, shown = result["rule"], f"ok: {result['rows']:,} rows"
+        elif path.kind == "mllib":
             result = check_sanity(got, ref, metric=case.fitted.spec.metric, what=what)
             rule = f"sanity: {result['rule']}"
             shown = f"ok: {result['metric']} {result['mllib']:.4f} (sklearn {result['sklearn']:.4f})"

@@ -27,7 +27,8 @@ def _cached(spark, table, fitted):
 
 
 def test_our_paths_and_mllib_agree_in_both_modes(spark, table, frame, fitted, bench_dir):
-    paths = ("mllib", "mllib_no_assembly", "score", "score_files", "predict_batch_udf", "limit")
+    paths = ("mllib", "mllib_no_assembly", "score", "score_files", "predict_batch_udf",
+             "handover_floor", "limit")  # fmt: skip
     ctx = _context(spark, bench_dir, paths)
     model = fitted["logistic_regression"]
     cached, assembled = _cached(spark, table, model)
@@ -38,6 +39,7 @@ def test_our_paths_and_mllib_agree_in_both_modes(spark, table, frame, fitted, be
     assert set(checks) == timed
     assert checks["score", "files"]["mismatches"] == 0
     assert checks["mllib", "memory"]["rule"].startswith("sanity")
+    assert checks["handover_floor", "files"]["rows"] == table.rows  # no model: rows only
     assert all(s["suite"] == "scoring" for s in ctx.samples)
 
 
