@@ -1,7 +1,7 @@
 """Peak memory while a run is timed: the driver process, the JVM and the Python workers.
 
 A background thread samples the resident set size of this process and of its
-children every 20 ms: the JVM (in local mode it is the driver *and* the
+children four times a second: the JVM (in local mode it is the driver *and* the
 executors) and the Python workers Spark forks from it. On a remote cluster
 the executors are not our children, so only the driver side is measurable;
 without ``psutil`` nothing is, and the report says so (``None``).

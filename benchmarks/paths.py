@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,14 +36,13 @@ __all__ = [
     "make_path",
 ]
 
-LIMIT_BATCH = 65_536
 
 
 @dataclass
 class Case:
     """One model on one table in one Spark session: what every path works from.
 
-    ``cached`` / ``assembled`` / ``local`` are filled for memory mode by :meth:`cache`.
+    ``cached`` / ``assembled`` are filled for memory mode.
     """
 
     spark: Any
@@ -54,7 +52,6 @@ class Case:
     cores: int
     cached: Any = None
     assembled: Any = None
-    local: Any = None  # the table's features as a pandas frame (the in-memory limit)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,6 +85,9 @@ class ScoringPath:
     def predictions(self, case: Case, mode: str) -> Any:
         """``(id, prediction)`` of the last run as a pandas frame sorted by id."""
         return read_output(case.output(self.name))
+
+    def close(self, case: Case) -> None:
+        """Untimed clean-up once the path's runs on ``case`` are over."""
 
 
 class SparkPath(ScoringPath):
@@ -186,66 +186,29 @@ class ScoreFiles(ScoringPath):
 class Limit(ScoringPath):
     """One Python process, one thread: pyarrow read + sklearn predict + pyarrow write.
 
-    Its rows/s times the cores is the limit the file path is measured against. It
-    streams each file in 65,536-row batches and writes with the same Parquet settings
-    as ``score_files`` (no dictionary for floats): the same work as one of its tasks,
-    without Spark.
+    Its rows/s times the cores is the limit the file path is measured against. It runs
+    in a plain Python process of its own (:mod:`benchmarks.limit`), one per model.
     """
 
     name, kind, label = "limit", "limit", "1 process x cores (limit)"
 
-    def run(self, case: Case, mode: str) -> None:
-        from threadpoolctl import threadpool_limits
+    def prepare(self, case: Case) -> None:
+        from benchmarks.limit import LimitProcess
 
-        with threadpool_limits(limits=1):
-            if mode == "memory":
-                self._memory(case)
-            else:
-                self._files(case)
+        case.extras[self.name] = LimitProcess(case.fitted.sklearn_path, case.table.parts,
+                                              case.features, case.output(self.name))  # fmt: skip
+
+    def run(self, case: Case, mode: str) -> None:
+        case.extras[self.name].run(mode)
 
     def predictions(self, case: Case, mode: str) -> Any:
-        if mode == "memory":
-            return case.extras[f"{self.name}.memory"]
-        return read_output(case.output(self.name))
+        if mode == "files":
+            return read_output(case.output(self.name) / "files")
+        case.extras[self.name].dump(mode)
+        return read_output(case.output(self.name) / "memory.parquet")
 
-    def _files(self, case: Case) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from toolkit._filetask import parquet_write_options
-
-        out = case.output(self.name)
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
-        model = case.fitted.sklearn
-        for part in case.table.parts:
-            source = pq.ParquetFile(part)
-            writer = None
-            for batch in source.iter_batches(batch_size=LIMIT_BATCH, use_threads=False,
-                                             columns=["id", *case.features]):  # fmt: skip
-                X = batch.select(case.features).to_pandas()
-                result = pa.record_batch({"id": batch.column("id"), "prediction": model.predict(X)})
-                if writer is None:
-                    writer = pq.ParquetWriter(out / part.name, result.schema,
-                                              **parquet_write_options(result.schema))  # fmt: skip
-                writer.write_batch(result)
-            if writer is not None:
-                writer.close()
-
-    def _memory(self, case: Case) -> None:
-        import numpy as np
-        import pandas as pd
-
-        model, local = case.fitted.sklearn, case.local
-        X = local[case.features]
-        pieces = [
-            model.predict(X.iloc[start : start + LIMIT_BATCH])
-            for start in range(0, len(X), LIMIT_BATCH)
-        ]
-        case.extras[f"{self.name}.memory"] = pd.DataFrame(
-            {"id": local["id"].to_numpy(), "prediction": np.concatenate(pieces)}
-        )
+    def close(self, case: Case) -> None:
+        case.extras.pop(self.name).close()
 
 
 def make_path(name: str) -> ScoringPath:

@@ -113,7 +113,7 @@ def scoring_suite(
     """Every selected path and mode on one model, interleaved; checked after the warm-up."""
     cfg = ctx.config
     case = Case(ctx.spark, table, fitted, ctx.outdir, ctx.cores, cached=cached,
-                assembled=assembled, local=frame[["id", *fitted.features]])  # fmt: skip
+                assembled=assembled)  # fmt: skip
     paths = _prepare(ctx, case, list(cfg.paths))
     tasks = [
         Task(fitted.name, name, mode, table.rows, functools.partial(path.run, case, mode))
@@ -122,17 +122,22 @@ def scoring_suite(
         if mode in path.modes
     ]
     ref = reference(fitted.sklearn, frame, features=fitted.features, target=fitted.spec.target)
-    return measure(tasks, repeat=cfg.repeat, after_warmup=_checker(ctx, case, paths, ref,
-                   suite="scoring"), on_sample=ctx.record("scoring"), sampler=ctx.sampler)  # fmt: skip
+    try:
+        return measure(tasks, repeat=cfg.repeat, after_warmup=_checker(ctx, case, paths, ref,
+                       suite="scoring"), on_sample=ctx.record("scoring"), sampler=ctx.sampler)  # fmt: skip
+    finally:
+        for path in paths.values():
+            path.close(case)
 
 
 def scaling_suite(ctx: Context, fitted: Fitted, tables: list[Table]) -> list[Sample]:
     """Our paths and MLlib on tables of growing size (Parquet in -> out), interleaved."""
     cfg = ctx.config
-    tasks, checks = [], {}
+    tasks, checks, opened = [], {}, []
     for table in tables:
         case = Case(ctx.spark, table, fitted, ctx.outdir / f"scaling-{table.rows}", ctx.cores)
         paths = _prepare(ctx, case, [p for p in cfg.scaling_paths if "files" in make_path(p).modes])
+        opened += [(path, case) for path in paths.values()]
         frame = read_table(table, columns=["id", *fitted.features, "label", "target"])
         ref = reference(fitted.sklearn, frame, features=fitted.features, target=fitted.spec.target)
         del frame
@@ -143,8 +148,12 @@ def scaling_suite(ctx: Context, fitted: Fitted, tables: list[Table]) -> list[Sam
     def check(task: Task) -> None:
         checks[task.rows](task)
 
-    return measure(tasks, repeat=cfg.repeat, after_warmup=check, on_sample=ctx.record("scaling"),
-                   sampler=ctx.sampler)  # fmt: skip
+    try:
+        return measure(tasks, repeat=cfg.repeat, after_warmup=check,
+                       on_sample=ctx.record("scaling"), sampler=ctx.sampler)  # fmt: skip
+    finally:
+        for path, case in opened:
+            path.close(case)
 
 
 def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) -> list[dict[str, Any]]:

@@ -96,9 +96,8 @@ class Scorer:
         task. Spark Connect has no broadcasts; the bytes travel in the plan there."""
         from toolkit.session import is_connect
 
-        if not isinstance(self.blob, bytes) or len(self.blob) < BROADCAST_BYTES:
-            return self
-        if is_connect(spark):
+        small = not isinstance(self.blob, bytes) or len(self.blob) < BROADCAST_BYTES
+        if small or is_connect(spark):
             return self
         return replace(self, blob=spark.sparkContext.broadcast(self.blob))
 
@@ -167,7 +166,8 @@ class Scorer:
             frame = pd.DataFrame(flat.reshape(len(lists), len(names)), columns=list(names))
         else:
             frame = pa.Table.from_arrays(list(arrays), names=list(names)).to_pandas()
-        frame = frame[list(self.features)]
+        if list(names) != list(self.features):
+            frame = frame[list(self.features)]
         rows = len(frame)
         step = min(batch_size or rows, rows) or 1
         values, errors = [], []

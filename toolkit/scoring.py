@@ -216,10 +216,12 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
     types = {field.name: field.dataType for field in data.schema.fields}
     packed = all(isinstance(types.get(name), DoubleType) for name in features)
     inputs = [F.array(*map(_column, features))] if packed else [_column(c) for c in features]
-    if scorer.handle_invalid == "error":
-        return data.withColumn(spec.column, _arrow_udf(scorer, features, packed, batch_size)(*inputs))
+    with_errors = scorer.handle_invalid != "error"
+    udf = _arrow_udf(scorer, features, packed, batch_size, with_errors)
+    if not with_errors:
+        return data.withColumn(spec.column, udf(*inputs))
     scored = "__scaleout_scored__"
-    out = data.withColumn(scored, _arrow_udf(scorer, features, packed, batch_size, True)(*inputs))
+    out = data.withColumn(scored, udf(*inputs))
     if scorer.handle_invalid == "skip":
         out = out.where(F.col(f"{scored}.error").isNull())
     out = out.withColumn(spec.column, F.col(f"{scored}.value"))
