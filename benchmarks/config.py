@@ -74,7 +74,7 @@ class BenchConfig:
     scaling_rows: tuple[int, ...] = (100_000, 300_000, 600_000)
     scaling_model: str = "logistic_regression"
     scaling_paths: tuple[str, ...] = ("mllib", "score", "score_files")
-    cold_paths: tuple[str, ...] = ("mllib", "score_files")
+    cold_paths: tuple[str, ...] = ("score_files",)
     pandas_sizes: tuple[int, ...] = (10_000, 200_000)
     pandas_repeat: int = 2
     suites: tuple[str, ...] = SUITES
