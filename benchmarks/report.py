@@ -134,14 +134,42 @@ def _mib(peak: dict[str, float], key: str) -> str:
     return f"{value:,.0f}" if value else "–"
 
 
+def _changed_options(cfg: dict[str, Any]) -> str:
+    """``--rows 4000000 --models a,b`` for every option that differs from the preset.
+
+    Examples
+    --------
+    >>> _changed_options({"preset": "quick", "rows": 5, "workdir": "/x"})
+    '--rows 5'
+    """
+    import dataclasses
+
+    from benchmarks.config import preset
+
+    base = dataclasses.asdict(preset(cfg["preset"]))
+    shown = []
+    for key, value in cfg.items():
+        if key in ("preset", "workdir", "out", "progress", "master") or key not in base:
+            continue
+        default = base[key]
+        if isinstance(default, tuple):
+            default, value = list(default), list(value)
+        if value != default:
+            text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            shown.append(f"--{key.replace('_', '-')} {text}")
+    return " ".join(shown)
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The whole report as Markdown (every figure from ``results``)."""
     meta = results["meta"]
     env, cfg = meta["environment"], meta["config"]
     machine = env.get("machine", {})
+    changed = _changed_options(cfg)
     out = [
         f"# scaleout bench ({cfg['preset']}), {meta['started'][:10]}",
         "",
+        *([f"Options changed from the preset: {changed}.", ""] if changed else []),
         f"Machine: {machine.get('cores')} cores ({machine.get('cpu') or 'unknown CPU'}), "
         f"{machine.get('memory_gib')} GiB, {machine.get('os')}; Spark master "
         f"`{env.get('spark_master')}`; " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items()) + ".",
