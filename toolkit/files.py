@@ -3,9 +3,9 @@
 Spark schedules, pyarrow moves the data. The driver lists the input, reads every
 footer, validates the schema of every file against the model and cuts the files
 into fragments at row-group boundaries (:mod:`toolkit.planning`). Spark then runs
-one task per group of fragments over ``spark.range(n_tasks)`` with ``mapInArrow``
-(so it works on classic Spark and Spark Connect alike, with Spark's retries and
-speculation); inside a task pyarrow reads, the model scores vectorised batches,
+one task per group of fragments, with Spark's retries and speculation: an RDD job
+on classic Spark, ``mapInArrow`` over ``spark.range(n_tasks)`` on Spark Connect.
+Inside a task pyarrow reads, the model scores vectorised batches,
 pyarrow writes, and only a stats row per fragment goes back through Spark
 (:mod:`toolkit._filetask`). Output becomes visible through the commit protocol
 in :mod:`toolkit.commit`: nothing lost, nothing doubled, ``_SUCCESS`` last.
