@@ -87,11 +87,7 @@ def _throughput(results: dict[str, Any], target: Path) -> Path:
         ax.set_title(MODE_TITLES[mode])
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, ncols=2)
-    _caption(fig, results)
-    fig.tight_layout()
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _save(fig, results, target)
 
 
 def _scaling(results: dict[str, Any], target: Path) -> Path:
@@ -110,11 +106,7 @@ def _scaling(results: dict[str, Any], target: Path) -> Path:
     ax.set_title(f"Scaling: {results['meta']['config']['scaling_model']}, Parquet in -> out")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    _caption(fig, results)
-    fig.tight_layout()
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _save(fig, results, target)
 
 
 def _pandas_ops(results: dict[str, Any], target: Path) -> Path:
@@ -137,15 +129,18 @@ def _pandas_ops(results: dict[str, Any], target: Path) -> Path:
         ax.set_title(f"{size:,} rows")
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    _caption(fig, results)
-    fig.tight_layout()
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _save(fig, results, target)
 
 
-def _caption(fig: Any, results: dict[str, Any]) -> None:
+def _save(fig: Any, results: dict[str, Any], target: Path) -> Path:
+    """Caption the figure with the run's date and cores, write it to ``target``, close it."""
+    import matplotlib.pyplot as plt
+
     meta = results["meta"]
     machine = meta["environment"].get("machine", {})
     fig.text(0.99, 0.005, f"scaleout bench {meta['started'][:10]}, {machine.get('cores')} cores",
              ha="right", va="bottom", fontsize=7, color="#666666")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target

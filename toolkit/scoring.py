@@ -215,7 +215,8 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
     spec, features = scorer.spec, list(scorer.features)
     types = {field.name: field.dataType for field in data.schema.fields}
     packed = all(isinstance(types.get(name), DoubleType) for name in features)
-    inputs = [F.array(*map(_column, features))] if packed else [_column(c) for c in features]
+    columns = [F.col(f"`{name}`") for name in features]
+    inputs = [F.array(*columns)] if packed else columns
     with_errors = scorer.handle_invalid != "error"
     udf = _arrow_udf(scorer, features, packed, batch_size, with_errors)
     if not with_errors:
@@ -254,12 +255,6 @@ def _arrow_udf(
     kind = StructType([StructField("value", kind), StructField("error", StringType())])
     # non-deterministic: Spark must not evaluate it once for the filter and again for the value
     return arrow_udf(body, returnType=kind).asNondeterministic()
-
-
-def _column(name: str) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.col(f"`{name}`")
 
 
 def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
