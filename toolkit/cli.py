@@ -113,7 +113,9 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     sub.epilog = (
         "severities: blocker (raises on pandas-on-Spark), partial (runs, but a parameter or\n"
         "behaviour differs), advice (works, but slow or collects to the driver).\n"
-        "exit status: 1 when a blocker is found, 2 when a file cannot be parsed, else 0.\n\n"
+        "exit status: 1 when a blocker is found, else 2 when a path is missing or a file\n"
+        "cannot be read or parsed (one 'scaleout check: error: FILE: ...' line each on\n"
+        "stderr; the other files are still checked), else 0.\n\n"
         "examples:\n"
         "  scaleout check etl.py notebooks/\n"
         "  scaleout check src/ --format json --severity partial"
@@ -141,9 +143,10 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         if shown:
             print(render_text(shown))
-        print(summary(shown, result.files))
+        print(summary(shown, result.files, errors=len(result.errors)))
     for error in result.errors:
-        print(f"scaleout check: {error}", file=sys.stderr)
+        print(f"scaleout check: error: {error}", file=sys.stderr)
+    # a blocker (1) outranks an unreadable file (2): either way the code will not run as is
     status = exit_status(result.findings)
     return status or (2 if result.errors else 0)
 

@@ -30,13 +30,15 @@ from adapters.migration.report import (
 )
 from adapters.migration.rules import Rule, RuleBook, rulebook
 from adapters.migration.scanner import Scanner, scan_source
-from adapters.migration.sources import iter_files, read_chunks
+from adapters.migration.sources import SourceParseError, iter_files, printable, read_chunks
+from toolkit.exceptions import InputFileError
 
 __all__ = [
     "CheckResult",
     "Finding",
     "Rule",
     "RuleBook",
+    "SourceParseError",
     "check_paths",
     "exit_status",
     "render_json",
@@ -49,7 +51,11 @@ __all__ = [
 
 @dataclass
 class CheckResult:
-    """Findings of one check run, how many files were read, and what could not be parsed."""
+    """Findings of one check run, how many files were read, and what could not be checked.
+
+    ``errors`` holds one line per path that does not exist, file that cannot be read or
+    parsed, or notebook cell that cannot be parsed: ``where: cannot parse: reason``.
+    """
 
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
@@ -59,6 +65,11 @@ class CheckResult:
 def check_paths(paths: Iterable[str | Path]) -> CheckResult:
     """Check ``.py`` files and notebooks (directories are searched) without running them.
 
+    A file that cannot be checked (a missing path, binary bytes, an unknown encoding,
+    notebook JSON that is not a notebook, code nested too deeply) is recorded in
+    ``errors`` and the other files are still checked; :func:`scan_source` and
+    :func:`~adapters.migration.sources.read_chunks` raise :class:`SourceParseError` instead.
+
     Examples
     --------
     >>> check_paths(["etl.py"]).findings[0].api                     # doctest: +SKIP
@@ -66,20 +77,41 @@ def check_paths(paths: Iterable[str | Path]) -> CheckResult:
     """
     result = CheckResult()
     book = rulebook()
-    for path in iter_files(paths):
-        result.files += 1
+    for raw in paths:
         try:
-            chunks = read_chunks(path)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            result.errors.append(f"{path}: cannot read: {exc}")
+            files = list(iter_files([raw]))
+        except InputFileError as exc:
+            result.errors.append(printable(exc))
             continue
-        scanner = Scanner(str(path), book=book)
-        for chunk in chunks:
-            try:
-                scanner.scan(chunk.source, cell=chunk.cell)
-            except SyntaxError as exc:
-                where = f"{path}[cell {chunk.cell}]" if chunk.cell else str(path)
-                result.errors.append(f"{where}:{exc.lineno}: cannot parse: {exc.msg}")
-        result.findings.extend(scanner.findings)
+        for path in files:
+            result.files += 1
+            result.errors.extend(map(printable, _check_file(path, book, result.findings)))
     result.findings = sort_findings(result.findings)
     return result
+
+
+def _check_file(path: Path, book: RuleBook, findings: list[Finding]) -> list[str]:
+    """Scan one file into ``findings``; return the lines saying what could not be checked."""
+    try:
+        chunks = read_chunks(path)
+    except SourceParseError as exc:
+        return [str(exc)]
+    except OSError as exc:
+        return [f"{printable(path)}: cannot read: {exc.strerror or exc}"]
+    except MemoryError:
+        return [f"{printable(path)}: cannot read: too large to hold in memory"]
+    errors = []
+    scanner = Scanner(str(path), book=book)
+    for chunk in chunks:
+        try:
+            scanner.scan(chunk.source, cell=chunk.cell)
+        except SourceParseError as exc:
+            errors.append(str(exc))
+        except Exception as exc:  # a checker bug must not hide the other files' findings
+            where = printable(f"{path}[cell {chunk.cell}]" if chunk.cell else path)
+            errors.append(
+                f"{where}: cannot check: the checker failed ({type(exc).__name__}: "
+                f"{printable(exc)}); please report it with this file"
+            )
+    findings.extend(scanner.findings)
+    return errors

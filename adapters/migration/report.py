@@ -74,17 +74,21 @@ def render_json(findings: Sequence[Finding]) -> str:
     return json.dumps([asdict(f) for f in findings], indent=2)
 
 
-def summary(findings: Sequence[Finding], files: int) -> str:
-    """``2 blocker, 1 partial, 0 advice in 3 files``.
+def summary(findings: Sequence[Finding], files: int, *, errors: int = 0) -> str:
+    """``2 blocker, 1 partial, 0 advice in 3 files``, plus ``; 1 error`` when some could not
+    be checked.
 
     Examples
     --------
     >>> summary([], 1)
     '0 blocker, 0 partial, 0 advice in 1 file'
+    >>> summary([], 2, errors=1)
+    '0 blocker, 0 partial, 0 advice in 2 files; 1 error'
     """
     counts = Counter(f.severity for f in findings)
     noun = "file" if files == 1 else "files"
-    return ", ".join(f"{counts[s]} {s}" for s in _ORDER) + f" in {files} {noun}"
+    line = ", ".join(f"{counts[s]} {s}" for s in _ORDER) + f" in {files} {noun}"
+    return line + (f"; {errors} error{'' if errors == 1 else 's'}" if errors else "")
 
 
 def exit_status(findings: Sequence[Finding]) -> int:

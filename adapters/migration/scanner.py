@@ -17,18 +17,77 @@ Examples
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, Literal
 
 from adapters.migration.expressions import Env, Expressions, all_args
 from adapters.migration.inference import GROUPBYS, Value
 from adapters.migration.report import Finding
 from adapters.migration.rules import RuleBook, StaticArg, rulebook
+from adapters.migration.sources import SourceParseError, printable
 from adapters.migration.surface import TOP_LEVEL
 
-__all__ = ["PANDAS_MODULES", "Scanner", "scan_source"]
+__all__ = ["MAX_NESTING", "PANDAS_MODULES", "Scanner", "parse", "scan_source"]
 
 PANDAS_MODULES = frozenset({"pandas", "adapters.pandas"})
+# The walk recurses about twice per AST level; 300 levels stays well inside Python's default
+# recursion limit of 1000 (a 300-term `a + b + ...` or a 150-call method chain still fits).
+MAX_NESTING = 300
 _MAX_DEPTH = 3
+
+
+def parse(
+    source: str, *, where: str = "<string>", mode: Literal["exec", "eval"] = "exec"
+) -> ast.AST:
+    """``ast.parse`` that fails only with :class:`SourceParseError` (one line, naming ``where``).
+
+    Python's parser gives up on deep nesting with SyntaxError, MemoryError or RecursionError
+    depending on the version, and on NUL bytes with SyntaxError or ValueError; each becomes
+    ``where:line: cannot parse: reason``. A tree nested deeper than :data:`MAX_NESTING`
+    levels is refused too, before anything walks it.
+
+    Examples
+    --------
+    >>> parse("x = 1").body[0].lineno
+    1
+    >>> parse("-" * 200_000 + "1", where="deep.py")                   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    adapters.migration.sources.SourceParseError: deep.py:1: cannot parse: nested too deeply ...
+    """
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        raise SourceParseError(
+            f"{where}:{line}: cannot parse: {exc.msg}", filename=where, lineno=line
+        ) from None
+    except ValueError as exc:  # NUL bytes on Python 3.10
+        raise SourceParseError(
+            f"{where}:1: cannot parse: {exc}", filename=where, lineno=1
+        ) from None
+    except (MemoryError, RecursionError):
+        raise SourceParseError(
+            f"{where}:1: cannot parse: nested too deeply for Python's parser (split the "
+            "expression into named steps)",
+            filename=where,
+            lineno=1,
+        ) from None
+    _check_nesting(tree, where)
+    return tree
+
+
+def _check_nesting(tree: ast.AST, where: str) -> None:
+    stack: list[tuple[ast.AST, int, int]] = [(tree, 0, 1)]
+    while stack:
+        node, depth, line = stack.pop()
+        line = getattr(node, "lineno", line)
+        if depth > MAX_NESTING:
+            raise SourceParseError(
+                f"{where}:{line}: cannot parse: nested more than {MAX_NESTING} levels deep, "
+                "more than the checker follows (split the expression into named steps)",
+                filename=where,
+                lineno=line,
+            )
+        stack.extend((child, depth + 1, line) for child in ast.iter_child_nodes(node))
 
 
 class Scanner(Expressions):
@@ -47,10 +106,24 @@ class Scanner(Expressions):
         self._followed: dict[tuple[Any, ...], Value | None] = {}
 
     def scan(self, source: str, *, cell: int | None = None) -> None:
-        """Parse ``source`` (raises SyntaxError) and scan it in the shared namespace."""
-        tree = ast.parse(source)
+        """Parse ``source`` and scan it in the shared namespace.
+
+        Raises :class:`SourceParseError` (a SyntaxError) when it cannot be parsed or is
+        nested too deeply to follow.
+        """
+        where = printable(self.path if cell is None else f"{self.path}[cell {cell}]")
+        tree = parse(source, where=where)
+        assert isinstance(tree, ast.Module)
         self._cell, self._lines = cell, source.splitlines()
-        self.run(tree.body, self.env)
+        try:
+            self.run(tree.body, self.env)
+        except RecursionError:  # a function followed from a deep call site: depth adds up
+            raise SourceParseError(
+                f"{where}:1: cannot parse: nested too deeply to follow (split the deepest "
+                "expression into named steps)",
+                filename=where,
+                lineno=1,
+            ) from None
 
     # -- statements ---------------------------------------------------------------------
 
@@ -155,9 +228,11 @@ class Scanner(Expressions):
             return None
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                return self.annotation(ast.parse(node.value, mode="eval").body, env)
-            except SyntaxError:
+                parsed = parse(node.value, mode="eval")
+            except SourceParseError:
                 return None
+            assert isinstance(parsed, ast.Expression)
+            return self.annotation(parsed.body, env)
         if isinstance(node, ast.BinOp):
             return self.annotation(node.left, env) or self.annotation(node.right, env)
         if isinstance(node, ast.Subscript):
@@ -231,7 +306,9 @@ class Scanner(Expressions):
 
 
 def scan_source(source: str, *, path: str = "<string>", cell: int | None = None) -> list[Finding]:
-    """Scan one piece of source text and return its findings (raises SyntaxError).
+    """Scan one piece of source text and return its findings.
+
+    Raises :class:`SourceParseError` (a SyntaxError) when it cannot be parsed.
 
     Examples
     --------

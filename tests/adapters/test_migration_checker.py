@@ -293,8 +293,11 @@ def test_unparseable_files_are_reported_not_skipped(tmp_path, capsys):
 
 
 def test_missing_path_is_a_clear_error(tmp_path, capsys):
-    assert main(["check", str(tmp_path / "nope.py")]) == 1
-    assert "does not exist" in capsys.readouterr().err
+    # 2, not 1: exit status 1 means "a blocker was found"
+    assert main(["check", str(tmp_path / "nope.py")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"scaleout check: error: {tmp_path / 'nope.py'}: does not exist; pass .py "
+                   "files, .ipynb notebooks or directories holding them"]  # fmt: skip
 
 
 def test_directories_skip_virtualenvs_and_hidden_folders(tmp_path):
