@@ -28,6 +28,7 @@ from toolkit.exceptions import (
     UnsupportedMethodError,
     UnsupportedPandasAPIError,
     UntrustedModelError,
+    worker_errors,
 )
 from toolkit.files import ScoreReport, score_files
 from toolkit.models import fingerprint, load_model, save_model
@@ -68,4 +69,5 @@ __all__ = [
     "to_pandas",
     "to_pandas_on_spark",
     "to_spark",
+    "worker_errors",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 from toolkit.exceptions import UnsupportedMethodError
 from toolkit.models import SCORING_METHODS
 
-__all__ = ["DEFAULT_OUTPUT_COLS", "OutputSpec", "output_spec"]
+__all__ = ["DEFAULT_OUTPUT_COLS", "OutputSpec", "column", "output_spec", "quote"]
 
 DEFAULT_OUTPUT_COLS = {
     "predict": "prediction",
@@ -51,14 +51,10 @@ class OutputSpec:
     fields: tuple[str, ...] = ()
 
     @property
-    def is_struct(self) -> bool:
-        return bool(self.fields)
-
-    @property
     def ddl(self) -> str:
         if not self.fields:
             return self.leaf
-        inner = ", ".join(f"`{name.replace('`', '``')}`: {self.leaf}" for name in self.fields)
+        inner = ", ".join(f"{quote(name)}: {self.leaf}" for name in self.fields)
         return f"struct<{inner}>"
 
     def spark_type(self) -> Any:
@@ -103,6 +99,30 @@ class OutputSpec:
         if not self.fields:
             return [self.column]
         return [f"{self.column}.{name}" for name in self.fields]
+
+
+def quote(name: str) -> str:
+    """Quote a column or field name for Spark SQL, whatever characters it holds.
+
+    Examples
+    --------
+    >>> quote("a`b.c")
+    '`a``b.c`'
+    """
+    return "`" + str(name).replace("`", "``") + "`"
+
+
+def column(name: str, *fields: str) -> Any:
+    """A Spark Column for the column ``name`` (and nested struct ``fields``), quoted safely.
+
+    Examples
+    --------
+    >>> column("probability", "yes")  # doctest: +SKIP
+    Column<'probability.yes'>
+    """
+    from pyspark.sql import functions as F
+
+    return F.col(".".join(quote(part) for part in (name, *fields)))
 
 
 def output_spec(model: Any, method: str, output_col: str | None = None) -> OutputSpec:

@@ -16,7 +16,8 @@ from toolkit._worker import Scorer, remember
 from toolkit.bridge import frame_kind
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
 from toolkit.models import fingerprint, load_model, model_bytes
-from toolkit.schema import output_spec
+from toolkit.options import HANDLE_INVALID, check_options, check_udf_name
+from toolkit.schema import column, output_spec
 from toolkit.validation import check_columns, numeric_columns, resolve_features
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     "scoring_udf",
 ]
 
-HANDLE_INVALID = ("error", "skip", "keep")
-
 
 def make_scorer(
     model: Any,
@@ -39,6 +38,7 @@ def make_scorer(
     method: str = "predict",
     output_col: str | None = None,
     handle_invalid: str = "error",
+    batch_size: int | None = None,
 ) -> Scorer:
     """Check the request on the driver and package the model for the workers.
 
@@ -48,10 +48,12 @@ def make_scorer(
     >>> scorer.spec.ddl                                       # doctest: +SKIP
     'struct<`no`: double, `yes`: double>'
     """
-    if handle_invalid not in HANDLE_INVALID:
-        raise InvalidOptionError(
-            f"handle_invalid must be one of {', '.join(HANDLE_INVALID)}; got {handle_invalid!r}."
-        )
+    features = check_options(
+        features=features,
+        output_col=output_col,
+        handle_invalid=handle_invalid,
+        batch_size=batch_size,
+    )
     model = load_model(model)
     spec = output_spec(model, method, output_col)
     names = resolve_features(model, features)
@@ -102,6 +104,7 @@ def score(
         method=method,
         output_col=output_col,
         handle_invalid=handle_invalid,
+        batch_size=batch_size,
     )
     kind = frame_kind(data)
     if kind == "pandas":
@@ -132,7 +135,13 @@ class ScoringUDF:
         self.udf = _arrow_udf(self.scorer, self.columns, packed=False, batch_size=None)
 
     def __call__(self, *cols: Any) -> Any:
-        return self.udf(*(cols or self.columns))
+        if cols and len(cols) != len(self.columns):
+            raise SchemaMismatchError(
+                f"This scoring function takes {len(self.columns)} columns, the model's features "
+                f"{self.columns} in that order; it was called with {len(cols)}. Pass all of them, "
+                "or none to use the columns of those names."
+            )
+        return self.udf(*(cols or [column(name) for name in self.columns]))
 
 
 def scoring_udf(
@@ -153,7 +162,13 @@ def scoring_udf(
             "A column function cannot drop rows, so handle_invalid='skip' is not possible here; "
             "use tk.score(..., handle_invalid='skip') or 'keep' (null for refused rows)."
         )
-    features = [features] if isinstance(features, str) else list(features)
+    features = check_options(
+        features=features, output_col=None, handle_invalid=handle_invalid, batch_size=None
+    )
+    if features is None:
+        raise InvalidOptionError(
+            "scoring_udf needs features=[...]: the column names, in the order the UDF is called."
+        )
     scorer = make_scorer(model, features=features, method=method, handle_invalid=handle_invalid)
     return ScoringUDF(scorer, features)
 
@@ -175,6 +190,7 @@ def register_udf(
     """
     from toolkit.session import active_session
 
+    check_udf_name(name)
     if features is None:
         features = resolve_features(load_model(model), None)
     column_function = scoring_udf(model, features=features, method=method)
@@ -215,7 +231,7 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
     spec, features = scorer.spec, list(scorer.features)
     types = {field.name: field.dataType for field in data.schema.fields}
     packed = all(isinstance(types.get(name), DoubleType) for name in features)
-    columns = [F.col(f"`{name}`") for name in features]
+    columns = [column(name) for name in features]
     inputs = [F.array(*columns)] if packed else columns
     with_errors = scorer.handle_invalid != "error"
     udf = _arrow_udf(scorer, features, packed, batch_size, with_errors)
@@ -258,7 +274,6 @@ def _arrow_udf(
 
 
 def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
-    from pyspark.sql import functions as F
 
     index_names = list(data.index.names)
     index_cols = [f"__index_level_{i}__" for i in range(len(index_names))]
@@ -266,11 +281,17 @@ def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) ->
     spec = scorer.spec
     if spec.fields:  # pandas has no struct columns: flatten to probability.yes, ...
         flat = [
-            F.col(f"`{spec.column}`.`{name}`").alias(col)
+            column(spec.column, name).alias(col)
             for name, col in zip(spec.fields, spec.pandas_columns(), strict=True)
         ]
-        others = [F.col(f"`{c}`") for c in scored.columns if c != spec.column]
+        others = [column(c) for c in scored.columns if c != spec.column]
         scored = scored.select(*others, *flat)
+    backticked = [name for name in scored.columns if "`" in name]
+    if backticked:  # pandas-on-Spark quotes names with backticks itself and cannot hold these
+        raise SchemaMismatchError(
+            f"pandas-on-Spark cannot hold column names containing a backtick: {backticked}. "
+            "Rename them (or the class labels), or score a Spark DataFrame (tk.to_spark(...))."
+        )
     out = scored.pandas_api(index_col=index_cols)
     out.index.names = index_names
     return out
