@@ -88,9 +88,11 @@ def test_worker_errors_reraises_the_toolkit_error_on_collect(spark, models, fram
     with pytest.raises(Exception) as raw:  # what a plain action raises: Spark's wrapper
         scored.collect()
     assert not isinstance(raw.value, tk.ToolkitError)
-    with pytest.raises(tk.InvalidInputError, match=r"column 'x2' has a missing value"):
-        with tk.worker_errors():
-            scored.collect()
+    with (
+        pytest.raises(tk.InvalidInputError, match=r"column 'x2' has a missing value"),
+        tk.worker_errors(),
+    ):
+        scored.collect()
 
 
 def test_worker_errors_reraises_the_toolkit_error_from_a_stream(spark, models, frame, tmp_path):
@@ -108,8 +110,10 @@ def test_worker_errors_reraises_the_toolkit_error_from_a_stream(spark, models, f
         .start(str(tmp_path / "out"))
     )
     try:
-        with pytest.raises(tk.InvalidInputError, match=r"column 'x0' has a missing value"):
-            with tk.worker_errors():
-                query.awaitTermination(120)
+        with (
+            pytest.raises(tk.InvalidInputError, match=r"column 'x0' has a missing value"),
+            tk.worker_errors(),
+        ):
+            query.awaitTermination(120)
     finally:
         query.stop()
