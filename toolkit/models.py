@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from toolkit.exceptions import MissingDependencyError, ModelLoadError, UntrustedModelError
+from toolkit.exceptions import ModelLoadError, UntrustedModelError
 
 __all__ = [
     "SCORING_METHODS",
@@ -34,7 +34,6 @@ SCORING_METHODS = (
     "transform",
 )
 _PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
-_MLFLOW_SCHEMES = ("runs:/", "models:/", "file:", "http://", "https://", "mlflow-artifacts:")
 Trusted = bool | list[str]
 
 
@@ -112,8 +111,10 @@ def fingerprint(model: Any) -> str:
 
 
 def _load_path(source: str, trusted: Trusted) -> Any:
-    if source.startswith(_MLFLOW_SCHEMES) or (Path(source) / "MLmodel").is_file():
-        return _load_mlflow(source)
+    from toolkit.mlflow_models import is_mlflow_source
+
+    if is_mlflow_source(source):
+        return _load_mlflow(source, trusted)
     path = Path(source)
     if not path.exists():
         raise ModelLoadError(
@@ -205,22 +206,39 @@ def _is_sklearn_class(name: str) -> bool:
         return False
 
 
-def _load_mlflow(uri: str) -> Any:
-    try:
-        import mlflow.sklearn
-    except ImportError:  # pragma: no cover - mlflow is a dependency
-        raise MissingDependencyError(
-            "Loading MLflow models needs mlflow: pip install mlflow"
-        ) from None
-    try:
-        return mlflow.sklearn.load_model(uri)
+def _load_mlflow(source: str, trusted: Trusted) -> Any:
+    """Load the scikit-learn flavor of an MLflow model by the same rules as a file."""
+    from toolkit.mlflow_models import open_mlflow_model
+
+    with open_mlflow_model(source) as found:
+        fmt = found.serialization_format
+        if fmt == "skops":
+            return load_skops(found.model_file, trusted=trusted, origin=source)
+        if fmt not in ("pickle", "cloudpickle"):
+            raise ModelLoadError(
+                f"{source} is an MLflow model saved with serialization_format={fmt!r}; "
+                "expected 'skops', 'pickle' or 'cloudpickle'. Log it again with "
+                "tk.tracking.log_model (skops)."
+            )
+        if trusted is not True:
+            raise UntrustedModelError(
+                f"{source} is an MLflow model saved with serialization_format={fmt!r}, and "
+                f"loading {fmt} runs arbitrary code. Pass trusted=True (--trusted on the "
+                "command line) only if you trust where it came from, then convert it once to "
+                f"the safe format: tk.save_model(tk.load_model({source!r}, trusted=True), "
+                "'model.skops'), or log it again with tk.tracking.log_model (skops)."
+            )
+        return _unpickle_mlflow(found.directory, source)
+
+
+def _unpickle_mlflow(directory: Path, source: str) -> Any:
+    import mlflow.sklearn
+
+    try:  # a local directory: MLflow reads it in place, no server involved
+        return mlflow.sklearn.load_model(str(directory))
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(
-            f"MLflow could not load a scikit-learn model from {uri!r}: {first}. Check the URI "
-            "(runs:/<run_id>/<path>, models:/<name>@<alias>, models:/<name>/<version>) and "
-            "MLFLOW_TRACKING_URI."
-        ) from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ModelLoadError(f"{source} could not be unpickled by MLflow: {first}") from None
 
 
 def _check_fitted(model: Any, source: Any) -> None:
