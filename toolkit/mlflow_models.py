@@ -104,7 +104,7 @@ def check_tracking_server(
     --------
     >>> check_tracking_server("http://127.0.0.1:5000")   # doctest: +SKIP
     Traceback (most recent call last):
-    TrackingError: Cannot use the MLflow tracking server at http://127.0.0.1:5000: ...
+    TrackingError: Cannot use the MLflow tracking store at http://127.0.0.1:5000: ...
     """
     if not uri.startswith(_SERVER_SCHEMES):
         return
@@ -116,7 +116,7 @@ def check_tracking_server(
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
     except (MlflowException, OSError, ValueError) as exc:
         raise error(
-            f"Cannot {doing} the MLflow tracking server at {uri}: {server_cause(exc)}. Start "
+            f"Cannot {doing} the MLflow tracking store at {uri}: {server_cause(exc)}. Start "
             "the server, or point MLFLOW_TRACKING_URI (or tracking_uri=) at a reachable one "
             "or at a local sqlite:///path/mlflow.db store."
         ) from None

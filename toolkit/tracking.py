@@ -22,6 +22,7 @@ from dataclasses import asdict
 from typing import Any
 
 from toolkit.exceptions import MissingDependencyError, TrackingError
+from toolkit.mlflow_models import check_tracking_server, store_errors
 from toolkit.models import fingerprint, load_model
 
 __all__ = ["log_model", "set_alias", "tracked_run", "version_tags"]
@@ -61,6 +62,7 @@ def log_model(
         raise TrackingError(f"alias={alias!r} needs registered_name=... to know which model.")
     mlflow = _mlflow(tracking_uri)
     model = load_model(model)
+    _check_servers(mlflow, doing="log a model to", registry=bool(registered_name))
     signature = None
     if input_example is not None:
         from mlflow.models import infer_signature
@@ -68,7 +70,7 @@ def log_model(
         with warnings.catch_warnings():  # MLflow's hint about int columns is not for our users
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = infer_signature(input_example, model.predict(input_example))
-    with _store_errors(), _run(mlflow, run_name=f"log-{name}"):
+    with store_errors(), _run(mlflow, run_name=f"log-{name}"):
         mlflow.set_tags({**version_tags(), "scaleout.model_fingerprint": fingerprint(model)})
         info = mlflow.sklearn.log_model(
             model,
@@ -98,7 +100,8 @@ def set_alias(
     >>> set_alias("churn", "champion", 3)  # doctest: +SKIP
     """
     mlflow = _mlflow(tracking_uri)
-    with _store_errors():
+    _check_servers(mlflow, doing=f"set the alias {name}@{alias} on", registry=True)
+    with store_errors():
         mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
 
 
@@ -118,9 +121,10 @@ def tracked_run(
     ...     record(report)
     """
     mlflow = _mlflow(tracking_uri)
-    with _store_errors(), _quick_requests():
-        mlflow.MlflowClient().search_experiments(max_results=1)  # reachable and readable
-    with _store_errors(), _run(mlflow, run_name=run_name):
+    _check_servers(mlflow, doing="track the run on")
+    with store_errors():  # a local store: readable (and migrated) before the job runs
+        mlflow.MlflowClient().search_experiments(max_results=1)
+    with store_errors(), _run(mlflow, run_name=run_name):
         mlflow.set_tags(version_tags())
         mlflow.log_params({k: _param(v) for k, v in params.items()})
 
@@ -137,7 +141,7 @@ def tracked_run(
             master = _spark_master()
             if master and "spark_master" not in known:
                 extra.setdefault("spark_master", master)
-            with _store_errors():
+            with store_errors():
                 mlflow.log_params(extra)
                 mlflow.log_metrics(metrics)
                 mlflow.log_dict(data, "score_report.json")
@@ -186,41 +190,13 @@ def _run(mlflow: Any, *, run_name: str) -> Iterator[Any]:
         yield run
 
 
-@contextlib.contextmanager
-def _quick_requests() -> Iterator[None]:
-    """Probe a tracking server without MLflow's minutes of retries."""
-    import os
-
-    saved = {
-        k: os.environ.get(k)
-        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
-    }
-    os.environ.update({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@contextlib.contextmanager
-def _store_errors() -> Iterator[None]:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        yield
-    except (MlflowException, OSError) as exc:
-        import mlflow
-
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise TrackingError(
-            f"The MLflow tracking store {mlflow.get_tracking_uri()!r} failed: {first}. Check "
-            "MLFLOW_TRACKING_URI (or tracking_uri=) points at a reachable server or a writable "
-            "sqlite:/// file."
-        ) from None
+def _check_servers(mlflow: Any, *, doing: str, registry: bool = False) -> None:
+    """One quick probe per server this call talks to: seconds, not minutes of retries."""
+    uris = {mlflow.get_tracking_uri()}
+    if registry:
+        uris.add(mlflow.get_registry_uri())
+    for uri in sorted(uris):
+        check_tracking_server(uri, doing=doing)
 
 
 def _spark_master() -> str | None:

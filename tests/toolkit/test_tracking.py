@@ -96,13 +96,60 @@ def test_tracked_run_logs_params_metrics_and_report(tracking):
 
 
 def test_unreachable_store_fails_before_the_job_runs(monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")
+    address = f"http://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", address)
     ran = []
     started = time.monotonic()
-    with pytest.raises(tk.TrackingError, match="tracking store"), tracked_run({"m": 1}):
+    with pytest.raises(tk.TrackingError, match="tracking store") as caught, tracked_run({"m": 1}):
         ran.append(True)
     assert ran == []
-    assert time.monotonic() - started < 60  # no minutes of retries
+    assert address in str(caught.value) and "connection refused" in str(caught.value)
+    assert time.monotonic() - started < 30  # the promise: within 30 s, not minutes of retries
+
+
+@pytest.mark.parametrize("call", ["load_model", "log_model", "set_alias"])
+def test_unreachable_server_is_a_named_error_within_seconds(monkeypatch, data, call):
+    address = f"http://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", address)
+    model = LogisticRegression().fit(*data)
+    calls = {
+        "load_model": (tk.ModelLoadError, lambda: tk.load_model("models:/churn@champion")),
+        "log_model": (tk.TrackingError, lambda: log_model(model, "clf", registered_name="x")),
+        "set_alias": (tk.TrackingError, lambda: set_alias("churn", "champion", 1)),
+    }
+    error, run = calls[call]
+    started = time.monotonic()
+    with pytest.raises(error) as caught:
+        run()
+    message = str(caught.value)
+    assert address in message and "connection refused" in message, message
+    assert len(message.splitlines()) == 1
+    assert time.monotonic() - started < 30
+
+
+def test_a_server_that_is_not_mlflow_is_named(monkeypatch):
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", address)
+        with pytest.raises(tk.ModelLoadError, match="not as an MLflow server") as caught:
+            tk.load_model("runs:/0123456789abcdef/model")
+        assert address in str(caught.value)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_alias_needs_a_registered_name(tracking, data):
@@ -182,5 +229,7 @@ def test_tracking_failure_scores_nothing(spark, data, tmp_path, monkeypatch):
     (tmp_path / "in").mkdir()
     X.to_parquet(tmp_path / "in" / "part-0.parquet", index=False)
     with pytest.raises(tk.TrackingError):
-        tk.score_files(LogisticRegression().fit(X, y), tmp_path / "in", tmp_path / "out", track=True)
+        tk.score_files(
+            LogisticRegression().fit(X, y), tmp_path / "in", tmp_path / "out", track=True
+        )
     assert not (tmp_path / "out").exists()
