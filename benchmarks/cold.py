@@ -24,20 +24,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "run_cold"]
+__all__ = ["child_environment", "child_target", "holds_cluster", "main", "run_cold"]
 
 _MARK = "BENCH-COLD "
+_TARGET_VARS = ("SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
 
 
 def run_cold(spec: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
     """Run one cold measurement in a child process and return its result.
 
     ``spec`` keys: ``path``, ``model``, ``table`` (dir), ``rows``, ``features``, ``files``,
-    ``seed``, ``models_dir``, ``outdir``, ``master``, ``mlflow_uri`` and ``tracking_uri``.
+    ``seed``, ``models_dir``, ``outdir``, ``master`` (or ``remote``), ``mlflow_uri`` and
+    ``tracking_uri``.
     """
     from toolkit.exceptions import ScoringJobError
 
-    env = dict(os.environ)
+    env = child_environment()
     if spec.get("tracking_uri"):
         env["MLFLOW_TRACKING_URI"] = spec["tracking_uri"]
     root = str(Path(__file__).resolve().parent.parent)
@@ -56,6 +58,55 @@ def run_cold(spec: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
     )
 
 
+def child_environment() -> dict[str, str]:
+    """This process's environment without the variables that pick a Spark target.
+
+    The child gets its target explicitly (``spec["master"]`` / ``spec["remote"]``): an
+    inherited ``SPARK_MASTER`` would send it to the cluster whose cores this process
+    holds, and a local Spark Connect server marks its parent with ``SPARK_REMOTE``,
+    ``SPARK_CONNECT_MODE_ENABLED`` and ``SPARK_LOCAL_REMOTE``.
+
+    Examples
+    --------
+    >>> "SPARK_MASTER" in child_environment()
+    False
+    """
+    return {k: v for k, v in os.environ.items() if k not in _TARGET_VARS}
+
+
+def child_target(spark: Any, master: str | None) -> dict[str, str]:
+    """The Spark target a cold child uses: the configured master, else the parent's own.
+
+    A parent on a local Spark Connect server lends it to the child (a new client, as a
+    real job on a Connect cluster would be); a second local server would compete for
+    its port.
+    """
+    from toolkit.session import is_connect
+
+    if master:
+        return {"master": master}
+    if not is_connect(spark):
+        return {"master": spark.sparkContext.master}
+    remote = os.environ.get("SPARK_REMOTE", "")
+    if remote.startswith("sc://"):
+        return {"remote": remote}
+    port = spark.conf.get("spark.connect.grpc.binding.port", "15002")
+    return {"remote": f"sc://localhost:{port}"}
+
+
+def holds_cluster(spark: Any) -> bool:
+    """True when ``spark`` is a classic session on a cluster, whose cores a child would wait for.
+
+    Examples
+    --------
+    >>> holds_cluster(tk.session("local[2]"))  # doctest: +SKIP
+    False
+    """
+    from toolkit.session import is_connect
+
+    return not is_connect(spark) and not spark.sparkContext.master.startswith("local")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Child side: start Spark, prepare, run twice, print one JSON line."""
     argv = sys.argv[1:] if argv is None else argv
@@ -67,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.models import load_fitted
     from benchmarks.paths import Case, make_path
 
-    spark = tk.session(spec["master"], app_name="scaleout-bench-cold")
+    spark = tk.session(
+        spec.get("master"), remote=spec.get("remote"), app_name="scaleout-bench-cold"
+    )
     session_seconds = time.perf_counter() - began
     try:
         started = time.perf_counter()

@@ -53,8 +53,9 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
         own = spark is None
         if own:
             spark = tk.session(config.master, app_name="scaleout-bench")
-            stack.callback(spark.stop)
         ctx = Context(config, spark, _cores(spark), show, MemorySampler())
+        if own:
+            stack.callback(lambda: ctx.spark.stop())  # the session may be restarted for cold
         show.stage(f"data: {config.rows:,} rows x {config.features} features")
         table = ensure_table(workdir, rows=config.rows, features=config.features,
                              files=config.files, seed=config.seed)  # fmt: skip
@@ -76,8 +77,8 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
         first = next(iter(fitted.values()), None)
         if "cold" in config.suites and first is not None:
             with _timed(phases, "cold"):
-                results["cold"] = cold_suite(ctx, first, table,
-                                             models_dir=first.sklearn_path.parent)  # fmt: skip
+                results["cold"] = _cold(ctx, first, table, own=own, notes=notes)
+            spark = ctx.spark
         if "scoring" in config.suites and fitted:
             with _timed(phases, "scoring"):
                 results.update(_scoring(ctx, fitted, table))
@@ -116,6 +117,30 @@ def _timed(phases: dict[str, float], name: str):
         yield
     finally:
         phases[name] = time.perf_counter() - began
+
+
+def _cold(ctx: Context, first: Any, table: Any, *, own: bool, notes: list[str]) -> Any:
+    """The cold suite; on a cluster this run's own session steps aside meanwhile.
+
+    A cold child is a new Spark application: on a standalone cluster it would wait
+    for the cores this run's application holds, so that session is stopped for the
+    cold runs and started again after them.
+    """
+    import toolkit as tk
+    from benchmarks.cold import child_target, holds_cluster
+
+    if not holds_cluster(ctx.spark):
+        return cold_suite(ctx, first, table, models_dir=first.sklearn_path.parent)
+    if not own:
+        notes.append("cold start skipped: the given session holds the cluster's cores.")
+        return []
+    master = child_target(ctx.spark, ctx.config.master)["master"]
+    ctx.config = ctx.config.replace(master=master)
+    ctx.spark.stop()
+    try:
+        return cold_suite(ctx, first, table, models_dir=first.sklearn_path.parent)
+    finally:
+        ctx.spark = tk.session(master, app_name="scaleout-bench")
 
 
 def _cores(spark: Any) -> int:

@@ -158,7 +158,7 @@ def scaling_suite(ctx: Context, fitted: Fitted, tables: list[Table]) -> list[Sam
 
 def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) -> list[dict[str, Any]]:
     """Each cold path in a fresh process (Spark start, first run, second run), output checked."""
-    from benchmarks.cold import run_cold
+    from benchmarks.cold import child_target, run_cold
 
     cfg = ctx.config
     results = []
@@ -176,7 +176,7 @@ def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) 
             "path": name, "model": fitted.name, "table": str(table.path), "rows": table.rows,
             "features": table.features, "files": table.files, "seed": table.seed,
             "models_dir": str(models_dir), "outdir": str(ctx.outdir / "cold"),
-            "master": cfg.master, "mlflow_uri": fitted.mlflow_uri,
+            **child_target(ctx.spark, cfg.master), "mlflow_uri": fitted.mlflow_uri,
             "tracking_uri": ctx.tracking_uri,
         }  # fmt: skip
         result = run_cold(spec)

@@ -30,6 +30,22 @@ def spark():
     session.stop()
 
 
+# Variables that pick a Spark target; a local Connect server also sets the last two in
+# its parent. A child process of a test gets its target explicitly instead.
+TARGET_VARS = ("SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """A clean, explicit environment for a child process: its own embedded ``local[2]``.
+
+    Inherited, ``SPARK_MASTER`` would send the child to a cluster whose cores the suite's
+    application holds, and ``SPARK_REMOTE`` would start a second Connect server.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in TARGET_VARS}
+    return {**env, "SPARK_MASTER": "local[2]"}
+
+
 @pytest.fixture(scope="session")
 def on_connect(spark) -> bool:
     return tk.is_connect(spark)

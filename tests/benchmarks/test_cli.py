@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,9 +51,8 @@ def test_scaleout_bench_hands_its_options_to_the_benchmark(capsys):
 
 
 @pytest.mark.slow
-def test_end_to_end_at_tiny_size(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPARK_MASTER="local[2]")
-    env.pop("SPARK_REMOTE", None)
+def test_end_to_end_at_tiny_size(tmp_path, child_env):
+    env = dict(child_env, PYTHONPATH=str(ROOT))
     out = tmp_path / "results"
     done = subprocess.run(
         [sys.executable, "-m", "toolkit.cli", "bench", "--rows", "2000", "--features", "4",

@@ -74,7 +74,8 @@ def test_a_path_that_does_less_fails_loudly(spark, table, frame, fitted, bench_d
 
 def test_cold_start_runs_in_a_fresh_process(spark, table, fitted, bench_dir):
     ctx = _context(spark, bench_dir, ("score",), modes=("files",))
-    ctx.config = ctx.config.replace(cold_paths=("score", "limit"))
+    # an explicit master: the suite's own application may hold a cluster's cores
+    ctx.config = ctx.config.replace(cold_paths=("score", "limit"), master="local[2]")
     model = fitted["logistic_regression"]
     results = suites.cold_suite(ctx, model, table, models_dir=model.sklearn_path.parent)
     assert [r["path"] for r in results] == ["score"]  # the limit has no cold start

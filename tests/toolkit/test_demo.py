@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,11 +12,10 @@ import pytest
 
 
 @pytest.mark.slow
-def test_demo_in_an_empty_directory(tmp_path):
+def test_demo_in_an_empty_directory(tmp_path, child_env):
     scaleout = Path(sys.executable).with_name("scaleout")
     command = [str(scaleout)] if scaleout.exists() else [shutil.which("scaleout") or "scaleout"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.setdefault("SPARK_MASTER", "local[2]")
+    env = {k: v for k, v in child_env.items() if not k.startswith("MLFLOW_")}
     done = subprocess.run(
         [*command, "demo", "--rows", "60000", "--train-rows", "5000"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
