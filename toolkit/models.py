@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from toolkit.exceptions import ModelLoadError, UntrustedModelError
+from toolkit.exceptions import ModelLoadError, UnsupportedInputError, UntrustedModelError
 
 __all__ = [
     "SCORING_METHODS",
+    "check_skops_archive",
     "fingerprint",
     "load_model",
     "load_skops",
@@ -35,6 +36,12 @@ SCORING_METHODS = (
 )
 _PICKLE_SUFFIXES = {".joblib", ".pkl", ".pickle"}
 Trusted = bool | list[str]
+_MAX_ENTRIES = 200_000
+_MAX_RATIO = 100
+_SMALL_ENTRY = 1 << 20
+_SMALL_TOTAL = 64 << 20
+_MAX_SCHEMA = 512 << 20
+_MIN_BYTES_PER_VALUE = 12
 
 
 def load_model(source: Any, *, trusted: Trusted = False) -> Any:
@@ -65,24 +72,79 @@ def load_model(source: Any, *, trusted: Trusted = False) -> Any:
 def save_model(model: Any, path: str | os.PathLike) -> Path:
     """Write ``model`` to ``path`` in the skops format (safe to load) and return the path.
 
+    The bytes are loaded back before anything is written: a model skops cannot load
+    (a ``FunctionTransformer(lambda ...)``, a function defined inside another) is refused
+    with :class:`UnsupportedInputError` and the destination is left as it was. The file
+    appears whole or not at all.
+
     Examples
     --------
     >>> save_model(fitted_pipeline, "churn.skops")  # doctest: +SKIP
     PosixPath('churn.skops')
     """
-    import skops.io as sio
-
     _check_fitted(model, model)
     target = Path(path)
     if target.suffix != ".skops":
         raise ModelLoadError(
             f"save_model writes the skops format; expected a path ending in .skops, got {str(target)!r}."
         )
+    blob = _loadable_skops_bytes(model, target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    sio.dump(model, tmp)
-    os.replace(tmp, target)  # a reader never sees half a file
+    _write_atomically(target, blob)
     return target
+
+
+def _loadable_skops_bytes(model: Any, target: Path) -> bytes:
+    """Serialise with skops and prove the bytes load back; else name what cannot be saved."""
+    import skops.io as sio
+
+    try:
+        blob = sio.dumps(model)
+    except Exception as exc:
+        raise UnsupportedInputError(
+            f"Cannot save this {type(model).__name__} to {str(target)!r}: skops cannot "
+            f"serialise it ({_first_line(exc)}). Keep to objects skops supports (scikit-learn, "
+            "numpy, scipy, module-level functions and classes), or keep the model in another "
+            "format such as joblib (loaded only with trusted=True). Nothing was written."
+        ) from None
+    try:
+        load_skops(blob, trusted=True, origin=str(target))
+    except ModelLoadError as exc:
+        culprits = _unnamed_functions(model) or [str(exc)]
+        raise UnsupportedInputError(
+            f"Cannot save this {type(model).__name__} to {str(target)!r}: the file could never "
+            f"be loaded again, because skops stores functions by name and "
+            f"{'; '.join(culprits)} cannot be found by name. Use a function defined at module "
+            "level in an importable module (skops stores it by name), or keep the model in "
+            "another format such as joblib (loaded only with trusted=True). Nothing was written."
+        ) from None
+    return blob
+
+
+def _unnamed_functions(model: Any) -> list[str]:
+    """Parameters (``step__param``) holding lambdas or nested functions."""
+    params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
+    found = []
+    for name, value in sorted(params.items()):
+        qualname = getattr(value, "__qualname__", "")
+        if callable(value) and ("<lambda>" in qualname or "<locals>" in qualname):
+            found.append(f"{name}={getattr(value, '__module__', '?')}.{qualname}")
+    return found
+
+
+def _write_atomically(target: Path, blob: bytes) -> None:
+    import tempfile
+
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(blob)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)  # a reader never sees half a file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def model_bytes(model: Any) -> bytes:
@@ -165,6 +227,8 @@ def load_skops(
     """
     import skops.io as sio
 
+    if trusted is not True:
+        check_skops_archive(source, origin=origin)
     data = {"data": source} if isinstance(source, bytes) else {"file": source}
     try:
         unknown = sio.get_untrusted_types(**data)
@@ -188,6 +252,90 @@ def load_skops(
         return sio.load(source, trusted=trusted_here)
     except Exception as exc:
         raise ModelLoadError(f"{origin} could not be loaded by skops: {exc}") from None
+
+
+def check_skops_archive(source: Path | bytes, *, origin: str) -> None:
+    """Refuse a skops zip whose contents would cost far more memory than its size suggests.
+
+    Limits (sized for real models; a compressed skops file of a 200-tree forest
+    expands about 60 times, skops writes uncompressed files by default):
+
+    - at most 200,000 entries;
+    - uncompressed total at most 100 times the file size (64 MiB for tiny files);
+    - no entry over 1 MiB expanding more than 100 times (zip bombs expand ~1000 times);
+    - ``schema.json`` at most 512 MiB and, over 1 MiB, at least 12 bytes of JSON per
+      value (real schemas have 30-45; dense JSON costs ~20 times its size to parse).
+
+    ``trusted=True`` (a file you made yourself) skips these checks.
+
+    Examples
+    --------
+    >>> check_skops_archive(Path("model.skops"), origin="model.skops")  # doctest: +SKIP
+    """
+    import io
+    import zipfile
+
+    try:
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            _check_entries(zf.infolist(), size, origin)
+            _check_schema(zf, origin)
+    except ModelLoadError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
+        raise ModelLoadError(f"{origin} is not readable skops data: {_first_line(exc)}") from None
+
+
+def _refuse(origin: str, what: str) -> UntrustedModelError:
+    return UntrustedModelError(
+        f"{origin} was refused before loading: {what}. This looks like a file built to "
+        "exhaust memory (a zip bomb), not a model. If you made this file yourself, load it "
+        "with trusted=True, which skips these limits."
+    )
+
+
+def _check_entries(infos: list[Any], size: int, origin: str) -> None:
+    if len(infos) > _MAX_ENTRIES:
+        raise _refuse(origin, f"it has {len(infos):,} entries, the limit is {_MAX_ENTRIES:,}")
+    total = sum(info.file_size for info in infos)
+    allowed = max(_SMALL_TOTAL, _MAX_RATIO * size)
+    if total > allowed:
+        raise _refuse(
+            origin,
+            f"its {size:,} bytes expand to {total:,}; the limit is {_MAX_RATIO} times the file "
+            f"size, at least {_SMALL_TOTAL >> 20} MiB (here {allowed:,} bytes)",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _SMALL_ENTRY and ratio > _MAX_RATIO:
+            raise _refuse(
+                origin,
+                f"its entry {info.filename!r} expands {ratio:.0f} times, the limit is "
+                f"{_MAX_RATIO} times",
+            )
+
+
+def _check_schema(zf: Any, origin: str) -> None:
+    info = zf.getinfo("schema.json")  # KeyError is not a skops file: caught by the caller
+    if info.file_size > _MAX_SCHEMA:
+        raise _refuse(
+            origin, f"its schema.json is {info.file_size:,} bytes, the limit is {_MAX_SCHEMA:,}"
+        )
+    seen = values = 0
+    with zf.open(info) as handle:  # streamed: never more than 1 MiB in memory
+        while chunk := handle.read(_SMALL_ENTRY):
+            seen += len(chunk)
+            values += chunk.count(b",") + chunk.count(b"{") + chunk.count(b"[")
+    if seen > _SMALL_ENTRY and values * _MIN_BYTES_PER_VALUE > seen:
+        raise _refuse(
+            origin,
+            f"its schema.json packs {values:,} JSON values in {seen:,} bytes; real skops "
+            f"schemas use at least {_MIN_BYTES_PER_VALUE} bytes per value",
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _is_sklearn_class(name: str) -> bool:
@@ -237,8 +385,9 @@ def _unpickle_mlflow(directory: Path, source: str) -> Any:
     try:  # a local directory: MLflow reads it in place, no server involved
         return mlflow.sklearn.load_model(str(directory))
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ModelLoadError(f"{source} could not be unpickled by MLflow: {first}") from None
+        raise ModelLoadError(
+            f"{source} could not be unpickled by MLflow: {_first_line(exc)}"
+        ) from None
 
 
 def _check_fitted(model: Any, source: Any) -> None:

@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -188,3 +189,109 @@ def test_mlflow_model_without_sklearn_flavor(tmp_path, fitted):
     (tmp_path / "m" / "MLmodel").write_text(text.replace("  sklearn:", "  other_flavor:"))
     with pytest.raises(tk.ModelLoadError, match="without a scikit-learn flavor"):
         tk.load_model(tmp_path / "m")
+
+
+def test_save_model_refuses_a_lambda_and_writes_nothing(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.arange(20.0).reshape(10, 2)
+    model = make_pipeline(FunctionTransformer(lambda x: x * 2), LogisticRegression())
+    model.fit(X, X[:, 0] > 8)
+    with pytest.raises(
+        tk.UnsupportedInputError, match=r"functiontransformer__func=.*<lambda>.*module level"
+    ):
+        tk.save_model(model, tmp_path / "sub" / "model.skops")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_model_keeps_module_level_functions(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.arange(1.0, 21.0).reshape(10, 2)
+    model = make_pipeline(FunctionTransformer(np.log1p), LogisticRegression())
+    model.fit(X, X[:, 0] > 8)
+    loaded = tk.load_model(tk.save_model(model, tmp_path / "model.skops"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.skops"]  # no temporary file left
+
+
+def _zip_bomb(path: pathlib.Path) -> pathlib.Path:
+    """A ~300 KB skops-like zip whose schema.json expands to 256 MiB of dense JSON."""
+    chunk = b"[]," * (1 << 20)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        out = zf.open("schema.json", "w", force_zip64=True)
+        out.write(b"[")
+        for _ in range(85):
+            out.write(chunk)
+        out.write(b"[]]")
+        out.close()
+    return path
+
+
+def _many_entries(path: pathlib.Path) -> pathlib.Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("schema.json", '{"__class__": "LogisticRegression"}')
+        for i in range(200_001):
+            zf.writestr(f"{i:x}", b"")
+    return path
+
+
+def _dense_schema(path: pathlib.Path) -> pathlib.Path:
+    with zipfile.ZipFile(path, "w") as zf:  # stored: no compression ratio to catch
+        zf.writestr("schema.json", b"[" + b"0," * (2 << 20) + b"0]")
+    return path
+
+
+_MEASURE = """
+import json, resource, sys, time
+import skops.io, toolkit as tk
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.monotonic()
+try:
+    tk.load_model(sys.argv[1])
+    outcome = "loaded"
+except tk.ModelLoadError as exc:
+    outcome = f"{type(exc).__name__}: {exc}"
+grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps({"outcome": outcome, "grew_mib": grew, "seconds": time.monotonic() - started}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("build", "limit"),
+    [
+        (_zip_bomb, "expand"),
+        (_many_entries, "200,000"),
+        (_dense_schema, "bytes per value"),
+    ],
+)
+def test_hostile_skops_file_is_refused_quickly_in_bounded_memory(tmp_path, build, limit):
+    import json
+
+    path = build(tmp_path / "hostile.skops")
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outcome"].startswith("UntrustedModelError"), result
+    assert limit in result["outcome"] and "trusted=True" in result["outcome"], result
+    assert result["grew_mib"] < 100, result  # unbounded, the bomb takes gigabytes
+    assert result["seconds"] < 30, result
+
+
+def test_real_models_pass_the_archive_limits(tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X = np.random.default_rng(1).normal(size=(300, 4))
+    model = RandomForestClassifier(n_estimators=30, random_state=0).fit(X, X[:, 0] > 0)
+    path = tk.save_model(model, tmp_path / "forest.skops")
+    tk.models.check_skops_archive(path, origin=str(path))
+    compressed = tmp_path / "compressed.skops"
+    import skops.io as sio
+
+    sio.dump(model, compressed, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    loaded = tk.load_model(compressed)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
