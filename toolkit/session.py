@@ -2,11 +2,29 @@
 
 Resolution order: explicit ``remote`` / ``master`` arguments, then the
 ``SPARK_REMOTE`` environment variable (Spark Connect), then ``SPARK_MASTER``,
-then the embedded default ``local[*]``.
+then the embedded default ``local[*]``. Spark allows one SparkContext per
+process: while a session runs, :func:`session` without ``master`` / ``remote``
+returns it, the same target returns it too, and a different target is a
+:class:`~toolkit.exceptions.SessionError` saying what runs and how to stop it.
+
+Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`):
+malformed URLs, a host that does not resolve, a port where nothing listens, conf
+values of the wrong kind; a conf value Spark refuses is an
+:class:`~toolkit.exceptions.InvalidOptionError` naming the key.
+
+A local Spark Connect server (``remote="local[N]"``) listens on 127.0.0.1 only
+(unless ``spark.connect.grpc.binding.address`` says otherwise), on port 15002
+when it is free, else on a free port. pyspark marks such a process by setting
+``SPARK_CONNECT_MODE_ENABLED``, ``SPARK_LOCAL_REMOTE`` and
+``SPARK_CONNECT_AUTHENTICATE_TOKEN`` in ``os.environ``; child processes inherit
+them, and a child that starts its own Spark must clear them (a child that sees
+``SPARK_CONNECT_MODE_ENABLED`` takes every pyspark call for Spark Connect).
+Stopping the session removes the first two (and ``SPARK_REMOTE``); the token stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,7 +36,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from toolkit.exceptions import SessionError
+from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitAdviceWarning
+from toolkit.session_checks import CONNECT_PORT, Target, check_conf, conf_error, parse_target, probe
+from toolkit.session_start import cause, connect_target, hidden_environment, start
 
 __all__ = ["active_session", "check_java", "is_connect", "session"]
 
@@ -43,14 +63,30 @@ def session(
     Parameters
     ----------
     master : str, optional
-        Spark master URL (``local[4]``, ``spark://host:7077``). Wins over ``SPARK_MASTER``.
+        Spark master URL (``local[4]``, ``spark://host:7077``). Wins over ``SPARK_REMOTE``
+        and ``SPARK_MASTER``.
     app_name : str
         Application name shown in the Spark UI.
     conf : mapping, optional
-        Spark settings; they win over scaleout's defaults.
+        Spark settings (strings, numbers, booleans); they win over scaleout's defaults.
+        On a running session, settings Spark can change at run time are applied.
     remote : str, optional
         Spark Connect URL (``sc://host:15002``, or ``local[2]`` to start a local
-        Connect server). Wins over ``SPARK_REMOTE``.
+        Connect server, bound to 127.0.0.1). Wins over ``SPARK_REMOTE``.
+
+    Returns
+    -------
+    SparkSession
+        The running session when there is one and no other target was asked for.
+
+    Raises
+    ------
+    SessionError
+        Both ``master`` and ``remote``; a malformed URL (the message lists the accepted
+        forms); nothing listening at the address; another session running on another
+        target (stop it first: ``spark.stop()``); Java missing; Spark not starting.
+    InvalidOptionError
+        ``conf`` is not a mapping, holds ``None`` or an object, or a value Spark refuses.
 
     Examples
     --------
@@ -58,47 +94,130 @@ def session(
     >>> spark = tk.session()                       # doctest: +SKIP
     >>> spark.conf.get("spark.sql.execution.arrow.pyspark.enabled")  # doctest: +SKIP
     'true'
+    >>> tk.session(remote="sc://127.0.0.1:9")      # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    SessionError: Spark cannot reach remote='sc://127.0.0.1:9': nothing is listening at ...
     """
-    if remote is None and master is None:
-        remote = os.environ.get("SPARK_REMOTE") or None
-    if master is None and remote is None:
-        master = os.environ.get("SPARK_MASTER") or "local[*]"
+    user = check_conf(conf)
+    if master is not None and remote is not None:
+        raise SessionError(
+            f"Pass master= or remote=, not both (got master={master!r}, remote={remote!r}): "
+            "master starts classic Spark, remote connects to a Spark Connect server."
+        )
+    explicit = None
+    if remote is not None:
+        explicit = parse_target(remote, kind="remote", source="remote=")
+    elif master is not None:
+        explicit = parse_target(master, kind="master", source="master=")
 
-    target = remote if remote is not None else master
-    if not str(target).startswith("sc://"):
+    running = _running()
+    if running is not None:
+        spark, kind, url = running
+        if explicit is not None and not _same_target(explicit, kind, url):
+            raise SessionError(
+                f"A Spark session is already running in this process ({kind}={url!r}) and Spark "
+                f"allows one per process, so {explicit.describe()} cannot start beside it. "
+                "Stop it first (`spark.stop()` on the running session), or call "
+                "tk.session() without master/remote to use the running one."
+            )
+        _apply_conf(spark, user)
+        return spark
+
+    target = explicit or _from_environment()
+    probe(target)  # an unreachable master or Connect server: seconds, not minutes
+    if target.kind == "master" or target.local:
         check_java()
-    if _on_this_machine(target):
+    if target.local or _on_this_machine(target.url):
         # Python workers inherit the JVM's environment, which inherits ours: they run this
         # interpreter (and its venv) with BLAS/OpenMP capped to one thread per task.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         for var in _THREAD_VARS:
             os.environ.setdefault(var, "1")
-    defaults = _default_conf(target)
-    if remote is not None:  # Arrow is always on in Spark Connect; it has no fallback setting
+    defaults = _default_conf(target.url)
+    if target.kind == "remote":  # Arrow is always on in Spark Connect; it has no fallback setting
         defaults.pop("spark.sql.execution.arrow.pyspark.fallback.enabled")
-    settings = {**defaults, **{k: str(v) for k, v in (conf or {}).items()}}
-
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.Builder().appName(app_name)  # fresh: the shared one keeps options
-    builder = builder.remote(remote) if remote is not None else builder.master(master)
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    try:
-        with warnings.catch_warnings():  # Connect re-applies start-up settings it cannot change
-            warnings.filterwarnings("ignore", message=".*CANNOT_MODIFY_CONFIG.*")
-            spark = builder.getOrCreate()
-    except Exception as exc:  # py4j / grpc errors become one clear message
-        raise SessionError(
-            f"Spark did not start (target {target!r}): {_first_line(exc)}. "
-            "Check the master/remote URL and that Java 17+ is installed; " + _JAVA_ADVICE
-        ) from None
-    if not is_connect(spark):
-        spark.sparkContext.setLogLevel("WARN")
+    settings = {**defaults, **user}
+    spark = start(target, app_name=app_name, settings=settings, user=user)
     for key, value in _RUNTIME_CONF.items():
         if key not in settings:
             spark.conf.set(key, value)
     return spark
+
+
+def _from_environment() -> Target:
+    remote = os.environ.get("SPARK_REMOTE") or None
+    if remote is not None:
+        return parse_target(remote, kind="remote", source="SPARK_REMOTE")
+    master = os.environ.get("SPARK_MASTER") or None
+    if master is not None:
+        return parse_target(master, kind="master", source="SPARK_MASTER")
+    return parse_target("local[*]", kind="master", source="the default")
+
+
+def _running() -> tuple[Any, str, str] | None:
+    """The session running in this process, its kind and target, or None."""
+    connect = sys.modules.get("pyspark.sql.connect.session")
+    if connect is not None:  # never imported: no Connect session
+        try:
+            current = connect.SparkSession.active()
+        except Exception:
+            current = None
+        if current is not None and not current.is_stopped:
+            return current, "remote", connect_target(current)
+    if "pyspark" not in sys.modules:
+        return None
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    context = SparkContext._active_spark_context
+    if context is None:
+        return None
+    with hidden_environment(("SPARK_REMOTE", "MASTER", "SPARK_CONNECT_MODE_ENABLED")):
+        current = SparkSession.getActiveSession() or SparkSession.Builder().getOrCreate()
+    return current, "master", context.master
+
+
+def _same_target(wanted: Target, kind: str, url: str) -> bool:
+    return wanted.kind == kind and _normal(wanted.url) == _normal(url)
+
+
+def _normal(url: str) -> str:
+    url = re.sub(r"\s+", "", url)
+    match = re.fullmatch(r"sc://([^/:;]+|\[[^\]]+\])(?::(\d+))?/?(;.*)?", url)
+    if match:  # parameters (token, user) do not change where it runs
+        return f"sc://{match.group(1).lower()}:{match.group(2) or CONNECT_PORT}"
+    return url
+
+
+def _apply_conf(spark: Any, user: Mapping[str, str]) -> None:
+    """Apply ``user`` to a running session: run-time keys are set (Spark checks them)."""
+    for key, value in user.items():
+        try:
+            modifiable = spark.conf.isModifiable(key)
+        except Exception:
+            modifiable = False
+        if not modifiable:
+            with contextlib.suppress(Exception):
+                current = spark.conf.get(key, None)
+                if current is not None and current != value:
+                    warnings.warn(
+                        f"conf[{key!r}] = {value!r} cannot change on the running session "
+                        f"(it stays {current!r}). Stop it first (`spark.stop()`) and call "
+                        "tk.session(...) again to start one with it.",
+                        ToolkitAdviceWarning,
+                        stacklevel=3,
+                    )
+            continue
+        try:
+            spark.conf.set(key, value)
+        except Exception as exc:
+            error = conf_error(exc, user)
+            raise (
+                error
+                if error is not None
+                else InvalidOptionError(f"Spark refused conf[{key!r}] = {value!r}: {cause(exc)}")
+            ) from None
 
 
 def is_connect(spark: Any) -> bool:
@@ -178,19 +297,12 @@ def _cores(target: str | None) -> int:
     return os.cpu_count() or 2
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def active_session() -> Any:
-    """Return the active SparkSession, starting :func:`session` when there is none.
+    """Return the running SparkSession, starting :func:`session` when there is none.
 
     Examples
     --------
     >>> spark = active_session()  # doctest: +SKIP
     """
-    from pyspark.sql import SparkSession
-
-    current = SparkSession.getActiveSession()
-    return current if current is not None else session()
+    running = _running()
+    return running[0] if running is not None else session()
