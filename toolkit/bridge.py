@@ -3,41 +3,53 @@
 ``to_spark`` records each pandas column's dtype (and the index's name) in the
 Spark field metadata, so ``to_pandas`` gives back an equal frame. ``to_pandas``
 refuses to collect more than ``max_rows`` rows to the driver.
+
+What Spark cannot hold is refused up front from the dtypes, naming the column and the fix:
+mixed-type object, complex, period, interval, sparse and uint64 columns (UnsupportedInputError,
+as is anything Arrow still refuses), repeated names and a missing or clashing ``index_col``
+(SchemaMismatchError), options of the wrong kind (InvalidOptionError).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import numbers
 import os
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from toolkit.exceptions import DriverMemoryError, UnsupportedInputError, worker_errors
+from toolkit.exceptions import (
+    DriverMemoryError,
+    InvalidOptionError,
+    SchemaMismatchError,
+    ToolkitAdviceWarning,
+    UnsupportedInputError,
+    worker_errors,
+)
 
 __all__ = ["DEFAULT_MAX_ROWS", "frame_kind", "to_pandas", "to_pandas_on_spark", "to_spark"]
 
-DEFAULT_MAX_ROWS = int(os.environ.get("SCALEOUT_MAX_ROWS", "1000000"))
+
+def _env_max_rows() -> int:
+    raw = os.environ.get("SCALEOUT_MAX_ROWS", "1000000").strip()
+    whole = raw.isascii() and raw.isdigit()
+    if not whole:
+        message = (f"SCALEOUT_MAX_ROWS={raw!r} is not a whole number of rows (0 or more); using "
+                   "max_rows=1,000,000. Set digits only, e.g. SCALEOUT_MAX_ROWS=5000000.")  # fmt: skip
+        warnings.warn(message, ToolkitAdviceWarning, stacklevel=2)
+    return int(raw) if whole else 1_000_000
+
+
+DEFAULT_MAX_ROWS = _env_max_rows()
 _META = "scaleout"
-_RESTORABLE = {
-    "Int8",
-    "Int16",
-    "Int32",
-    "Int64",
-    "UInt8",
-    "UInt16",
-    "UInt32",
-    "boolean",
-    "string",
-    "Float32",
-    "Float64",
-    "float32",
-    "int8",
-    "int16",
-    "int32",
-}
+_RESTORABLE = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "boolean",
+                         "string", "Float32", "Float64", "float32", "int8", "int16", "int32"})  # fmt: skip
 
 FrameKind = Literal["pandas", "pandas_on_spark", "spark"]
 IndexCol = str | Sequence[str] | None
@@ -84,11 +96,14 @@ def to_spark(data: Any, *, index_col: IndexCol = None) -> Any:
     ['id', 'x']
     """
     kind = frame_kind(data)
+    names = _index_names(index_col)
     if kind == "spark":
         return data
     if kind == "pandas_on_spark":
-        return data.to_spark(index_col=index_col)
-    return _pandas_to_spark(data, index_col)
+        if names is not None:
+            _check_index_names(names, data.index.nlevels, [str(c) for c in data.columns])
+        return data.to_spark(index_col=names)
+    return _pandas_to_spark(data, names)
 
 
 def to_pandas(
@@ -110,14 +125,19 @@ def to_pandas(
     [0, 1, 2]
     """
     kind = frame_kind(data)
+    names = _index_names(index_col)
+    max_rows = _check_max_rows(max_rows)
+    if names is not None:
+        _require_columns(names, list(data.columns))
     if kind == "pandas":
-        return data.set_index(_as_list(index_col)) if index_col is not None else data
+        return data.set_index(names) if names is not None else data
     if kind == "pandas_on_spark":
         with worker_errors(), warnings.catch_warnings():
             if max_rows is not None:
                 _guard(len(data.head(max_rows + 1)), max_rows, lambda: len(data))
             warnings.simplefilter("ignore")  # the guard is the advice pandas-on-Spark would give
-            return data.to_pandas()
+            local = _collect(data.to_pandas)
+        return local.set_index(names) if names is not None else local
     if data.isStreaming:
         raise UnsupportedInputError(
             "to_pandas got a streaming DataFrame, which has no end to collect. "
@@ -129,7 +149,7 @@ def to_pandas(
         warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization")
         if max_rows is not None:
             _guard(data.limit(max_rows + 1).count(), max_rows, data.count)
-        return _restore_pandas(data.toPandas(), data.schema, index_col)
+        return _restore_pandas(_collect(data.toPandas), data.schema, names)
 
 
 def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:
@@ -142,15 +162,25 @@ def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:
     'pyspark.pandas.frame'
     """
     kind = frame_kind(data)
+    names = _index_names(index_col)
     if kind == "pandas_on_spark":
         return data
+    if names is not None:
+        _require_columns(names, list(data.columns))
     if kind == "spark":
-        return data.pandas_api(index_col=index_col)
-    frame = data.set_index(_as_list(index_col)) if index_col is not None else data
+        return data.pandas_api(index_col=names)
+    frame = data.set_index(names) if names is not None else data
     levels = [f"__index_level_{i}__" for i in range(frame.index.nlevels)]
     psdf = _pandas_to_spark(frame, levels).pandas_api(index_col=levels)
     psdf.index.names = list(frame.index.names)
     return psdf
+
+
+def _collect(to_pandas: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    try:
+        return to_pandas()
+    except (TypeError, ValueError, NotImplementedError) as exc:  # Arrow's and pyspark's
+        raise _unconvertible("a column of the Spark frame", exc, to="pandas") from None
 
 
 def _guard(rows: int, max_rows: int, count_all: Callable[[], int]) -> None:
@@ -164,8 +194,143 @@ def _guard(rows: int, max_rows: int, count_all: Callable[[], int]) -> None:
     )
 
 
-def _as_list(cols: IndexCol) -> list[str]:
-    return [cols] if isinstance(cols, str) else list(cols or [])
+def _index_names(index_col: Any) -> list[str] | None:
+    names = [index_col] if isinstance(index_col, str) else index_col
+    if index_col is None or (
+        isinstance(names, (list, tuple)) and names and all(isinstance(c, str) for c in names)
+    ):
+        return None if index_col is None else list(names)
+    raise InvalidOptionError(
+        f"index_col must be a column name or a non-empty list of names; got {index_col!r} "
+        f"({type(index_col).__name__}). Pass e.g. index_col='id' or index_col=['k1', 'k2'], "
+        "or leave it out."
+    )
+
+
+def _check_max_rows(max_rows: Any) -> int | None:
+    if max_rows is None:
+        return None
+    whole = isinstance(max_rows, numbers.Integral) and not isinstance(max_rows, (bool, np.bool_))
+    if not whole or max_rows < 0:
+        raise InvalidOptionError(
+            f"max_rows must be a whole number of rows (0 or more) or None for no limit; got "
+            f"{max_rows!r} ({type(max_rows).__name__}). Pass e.g. max_rows=1_000_000, or "
+            "max_rows=None if the driver has the memory."
+        )
+    return int(max_rows)
+
+
+def _require_columns(names: list[str], columns: list[Any]) -> None:
+    for name in names:
+        found = columns.count(name)
+        if found == 1:
+            continue
+        if found > 1:
+            raise SchemaMismatchError(
+                f"index_col={name!r} matches {found} columns of that name; the index needs "
+                "exactly one. Rename or drop the copies first."
+            )
+        close = difflib.get_close_matches(name, [str(c) for c in columns], n=3)
+        hint = f"Did you mean {', '.join(map(repr, close))}? " if close else ""
+        raise SchemaMismatchError(
+            f"index_col={name!r} is not a column of the frame; its columns are {columns[:20]}"
+            f"{' (first 20)' if len(columns) > 20 else ''}. "
+            f"{hint}Pass one of them, or leave index_col out."
+        )
+
+
+def _check_index_names(names: list[str], levels: int, columns: list[str]) -> None:
+    if len(names) != levels:
+        raise UnsupportedInputError(
+            f"index_col names {len(names)} column(s) but the index has {levels} "
+            "level(s); give one name per level."
+        )
+    clash = [n for n in names if n in columns]
+    if clash:
+        raise SchemaMismatchError(
+            f"index_col={clash[0]!r} would add the index as column {clash[0]!r}, but the frame "
+            "already has a column of that name, and Spark needs unique column names. Pick "
+            f"another name (index_col={clash[0] + '_index'!r}), or rename the column first."
+        )
+
+
+def _check_unique(columns: list[str]) -> None:
+    repeated = [name for name, n in Counter(columns).items() if n > 1]
+    if repeated:
+        name = repeated[0]
+        raise SchemaMismatchError(
+            f"column {name!r} appears {columns.count(name)} times (as text); Spark needs unique "
+            "column names. Rename the copies (df.columns = [...]) or drop them "
+            "(df.loc[:, ~df.columns.duplicated()])."
+        )
+
+
+_KINDS = {"bool": (bool, np.bool_), "number": (numbers.Number,), "text": (str, bytes),
+          "list": (list, tuple, np.ndarray), "dict": (dict,)}  # fmt: skip
+
+
+def _check_spark_types(frame: pd.DataFrame) -> None:
+    """Refuse, from the dtypes (object columns: one C scan), what Spark cannot hold."""
+    for pos, name in enumerate(frame.columns):
+        refusal = _refusal(frame.iloc[:, pos], f"df[{name!r}]")
+        if refusal:
+            raise UnsupportedInputError(f"column {name!r} {refusal}.")
+
+
+def _refusal(column: pd.Series, col: str) -> str | None:
+    dtype = column.dtype
+    kind = pd.api.types.infer_dtype(column, skipna=True) if dtype.kind == "O" else ""
+    if pd.api.types.is_complex_dtype(dtype) or kind == "complex":
+        return (f"holds complex numbers ({dtype}); Spark has no complex type: keep the parts as "
+                f"two float columns ({col}.to_numpy().real and .imag) or use {col}.astype(str)")  # fmt: skip
+    if isinstance(dtype, pd.PeriodDtype) or kind == "period":
+        return (f"holds periods ({dtype}); Spark has no period type: convert with "
+                f"pd.PeriodIndex({col}).to_timestamp() or {col}.astype(str)")  # fmt: skip
+    if isinstance(dtype, pd.IntervalDtype) or kind == "interval":
+        return (f"holds intervals ({dtype}); Spark has no interval type: convert with "
+                f"{col}.astype(str), or keep pd.IntervalIndex({col}).left and .right as columns")  # fmt: skip
+    if isinstance(dtype, pd.SparseDtype):
+        return f"is {dtype}; Spark has no sparse type: convert with {col}.sparse.to_dense()"
+    if str(dtype) in ("uint64", "UInt64"):
+        return (f"is {dtype}; Spark's widest integer is a signed 64-bit long: convert with "
+                f"{col}.astype('int64') if every value is below 2**63, else .astype('float64')")  # fmt: skip
+    if kind not in ("mixed", "mixed-integer"):
+        return None
+    types = list(dict.fromkeys(type(v) for v in column.dropna()))
+    kinds = {next((k for k, t in _KINDS.items() if issubclass(c, t)), c) for c in types}
+    if len(kinds) < 2:
+        return None  # only lists, only dicts or only numbers: Arrow decides (errors translated)
+    names = [t.__name__ for t in types[:5]]
+    return (f"holds {', '.join(names[:-1])} and {names[-1]} values in one object column; Spark "
+            f"needs one type per column: convert with {col}.astype(str) or "
+            f"pd.to_numeric({col}, errors='coerce')")  # fmt: skip
+
+
+def _arrow_schema(frame: pd.DataFrame) -> Any:
+    """The Arrow schema of ``frame``; a column Arrow refuses is an UnsupportedInputError naming it."""
+    import pyarrow as pa
+
+    try:
+        return pa.Schema.from_pandas(frame, preserve_index=False)
+    except (TypeError, ValueError, NotImplementedError, pa.ArrowException) as exc:
+        for pos, name in enumerate(frame.columns):
+            try:
+                pa.Schema.from_pandas(frame.iloc[:, [pos]], preserve_index=False)
+            except (TypeError, ValueError, NotImplementedError) as column_exc:
+                what = f"column {name!r} ({frame.iloc[:, pos].dtype})"
+                raise _unconvertible(what, column_exc) from None
+        raise _unconvertible("the frame", exc) from None
+
+
+def _unconvertible(what: str, exc: BaseException, to: str = "a Spark type") -> Exception:
+    reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else repr(exc)
+    fix = (
+        "Convert it to one plain type first (.astype(str), pd.to_numeric(...), pd.to_datetime(...))"
+        if to != "pandas"
+        else "Cast or filter it in Spark first (F.col(name).cast('string')); pandas timestamps "
+        "span the years 1677 to 2262 only"
+    )
+    return UnsupportedInputError(f"{what} cannot be converted to {to}: {reason}. {fix}.")
 
 
 def _strings_for_categories(pdf: pd.DataFrame) -> pd.DataFrame:
@@ -179,8 +344,7 @@ def _strings_for_categories(pdf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _pandas_to_spark(pdf: pd.DataFrame, index_col: IndexCol) -> Any:
-    import pyarrow as pa
+def _pandas_to_spark(pdf: pd.DataFrame, index_col: list[str] | None) -> Any:
     from pyspark.sql.pandas.types import from_arrow_type
     from pyspark.sql.types import StructField, StructType
 
@@ -189,48 +353,47 @@ def _pandas_to_spark(pdf: pd.DataFrame, index_col: IndexCol) -> Any:
     index_meta: dict[str, dict[str, Any]] = {}
     frame = pdf
     if index_col is not None:
-        names = _as_list(index_col)
-        if len(names) != pdf.index.nlevels:
-            raise UnsupportedInputError(
-                f"index_col names {len(names)} column(s) but the index has {pdf.index.nlevels} "
-                "level(s); give one name per level."
-            )
-        for pos, (new, old) in enumerate(zip(names, pdf.index.names, strict=True)):
+        _check_index_names(index_col, pdf.index.nlevels, [str(c) for c in pdf.columns])
+        for pos, (new, old) in enumerate(zip(index_col, pdf.index.names, strict=True)):
             index_meta[new] = {"index": pos, "index_name": old}
         frame = pdf.copy(deep=False)
-        frame.index = frame.index.set_names(names)
+        frame.index = frame.index.set_names(index_col)
         frame = frame.reset_index()
     else:
         frame = frame.reset_index(drop=True)
+    _check_unique([str(c) for c in frame.columns])
+    _check_spark_types(frame)
     dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
     frame = _strings_for_categories(frame)
-    arrow = pa.Schema.from_pandas(frame, preserve_index=False)
-    fields = [
-        StructField(
-            f.name,
-            from_arrow_type(f.type, prefer_timestamp_ntz=True),
-            nullable=True,
-            metadata={
-                _META: json.dumps({"pandas_dtype": dtypes[f.name], **index_meta.get(f.name, {})})
-            },
-        )
-        for f in arrow
-    ]
-    return active_session().createDataFrame(frame, schema=StructType(fields))
+    arrow = _arrow_schema(frame)
+    fields = []
+    for f in arrow:
+        try:
+            spark_type = from_arrow_type(f.type, prefer_timestamp_ntz=True)
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            raise _unconvertible(f"column {f.name!r} ({dtypes[f.name]})", exc) from None
+        meta = json.dumps({"pandas_dtype": dtypes[f.name], **index_meta.get(f.name, {})})
+        fields.append(StructField(f.name, spark_type, nullable=True, metadata={_META: meta}))
+    try:
+        return active_session().createDataFrame(frame, schema=StructType(fields))
+    except (TypeError, ValueError, NotImplementedError) as exc:  # Arrow's and pyspark's
+        raise _unconvertible("the frame", exc) from None
 
 
-def _restore_pandas(pdf: pd.DataFrame, schema: Any, index_col: IndexCol) -> pd.DataFrame:
+def _restore_pandas(pdf: pd.DataFrame, schema: Any, index_col: list[str] | None) -> pd.DataFrame:
     index_names: dict[str, Any] = {}
-    for field in schema.fields:
-        meta = json.loads(field.metadata.get(_META, "{}")) if field.metadata else {}
+    for pos, field in enumerate(schema.fields):  # by position: Spark allows repeated names
+        try:  # a foreign "scaleout" key that is not our JSON object: nothing to restore
+            meta = dict(json.loads(field.metadata.get(_META, "{}")) if field.metadata else {})
+        except (TypeError, ValueError):
+            meta = {}
         dtype = meta.get("pandas_dtype")
-        if dtype in _RESTORABLE and str(pdf[field.name].dtype) != dtype:
-            pdf[field.name] = pdf[field.name].astype(dtype)
+        if dtype in _RESTORABLE and str(pdf.dtypes.iloc[pos]) != dtype:
+            pdf.isetitem(pos, pdf.iloc[:, pos].astype(dtype))
         if "index" in meta:
             index_names[field.name] = meta.get("index_name")
     if index_col is None:
         return pdf
-    cols = _as_list(index_col)
-    out = pdf.set_index(cols)
-    out.index = out.index.set_names([index_names.get(c, c) for c in cols])
+    out = pdf.set_index(index_col)
+    out.index = out.index.set_names([index_names.get(c, c) for c in index_col])
     return out
