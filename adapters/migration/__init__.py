@@ -23,6 +23,7 @@ from pathlib import Path
 from adapters.migration.report import (
     Finding,
     exit_status,
+    printable,
     render_json,
     render_text,
     sort_findings,
@@ -30,7 +31,7 @@ from adapters.migration.report import (
 )
 from adapters.migration.rules import Rule, RuleBook, rulebook
 from adapters.migration.scanner import Scanner, scan_source
-from adapters.migration.sources import SourceParseError, iter_files, printable, read_chunks
+from adapters.migration.sources import SourceParseError, iter_files, read_chunks
 from toolkit.exceptions import InputFileError
 
 __all__ = [

@@ -14,7 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Finding", "exit_status", "render_json", "render_text", "sort_findings", "summary"]
+__all__ = [
+    "Finding",
+    "exit_status",
+    "printable",
+    "render_json",
+    "render_text",
+    "sort_findings",
+    "summary",
+]
 
 _ORDER = {"blocker": 0, "partial": 1, "advice": 2}
 
@@ -39,7 +47,18 @@ class Finding:
     def location(self) -> str:
         """``path:line:col``, or ``path[cell N]:line:col`` in a notebook."""
         where = self.path if self.cell is None else f"{self.path}[cell {self.cell}]"
-        return f"{where}:{self.line}:{self.col}"
+        return f"{printable(where)}:{self.line}:{self.col}"
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters escaped, so a file name cannot break a report line.
+
+    Examples
+    --------
+    >>> printable("a\\nb.py")
+    'a\\\\nb.py'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

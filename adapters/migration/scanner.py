@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from adapters.migration.expressions import Env, Expressions, all_args
 from adapters.migration.inference import GROUPBYS, Value
-from adapters.migration.report import Finding
+from adapters.migration.report import Finding, printable
 from adapters.migration.rules import RuleBook, StaticArg, rulebook
-from adapters.migration.sources import SourceParseError, printable
+from adapters.migration.sources import SourceParseError
 from adapters.migration.surface import TOP_LEVEL
 
 __all__ = ["MAX_NESTING", "PANDAS_MODULES", "Scanner", "parse", "scan_source"]

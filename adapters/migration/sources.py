@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.migration.report import printable
 from toolkit.exceptions import InputFileError
 
-__all__ = ["Chunk", "SourceParseError", "iter_files", "notebook_cells", "printable", "read_chunks"]
+__all__ = ["Chunk", "SourceParseError", "iter_files", "notebook_cells", "read_chunks"]
 
 SUFFIXES = (".py", ".ipynb")
 _SKIP_DIRS = frozenset(
@@ -66,17 +67,6 @@ class Chunk:
     path: str
     source: str
     cell: int | None = None
-
-
-def printable(text: object) -> str:
-    """``text`` with control characters escaped, so a file name cannot break a report line.
-
-    Examples
-    --------
-    >>> printable("a\\nb.py")
-    'a\\\\nb.py'
-    """
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:

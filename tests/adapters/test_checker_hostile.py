@@ -8,6 +8,7 @@ must exit normally (no segfault from a C stack overflow in the parser).
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,27 @@ def test_file_names_cannot_break_the_one_line_per_file_rule(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == [f"scaleout check: error: {tmp_path}/two\\nlines.py: cannot "
                                 "parse: binary file (NUL byte at offset 0), not Python source"]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_are_one_error_line(tmp_path, capsys, seed):
+    bad = _write(tmp_path, "noise.py", random.Random(seed).randbytes(4096))
+    nb = _write(tmp_path, "noise.ipynb", random.Random(seed).randbytes(4096))
+    assert main(["check", str(bad), str(nb)]) == 2
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in out + err
+    assert lines[0].startswith(f"scaleout check: error: {bad}") and "cannot parse" in lines[0]
+    assert lines[1].startswith(f"scaleout check: error: {nb}: cannot parse: not")
+
+
+def test_findings_in_oddly_named_files_stay_on_one_line(tmp_path, capsys):
+    odd = tmp_path / "a\x1b[31mred\nb.py"
+    odd.write_text("import pandas as pd\npd.crosstab(a, b)\n")
+    assert main(["check", str(odd)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{tmp_path}/a\\x1b[31mred\\nb.py:2:4: blocker pandas.crosstab")
+    assert len(out) == 2
 
 
 def test_the_python_api_raises_a_named_toolkit_error(tmp_path):
