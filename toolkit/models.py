@@ -23,6 +23,7 @@ __all__ = [
     "fingerprint",
     "load_model",
     "load_skops",
+    "loadable_skops_bytes",
     "model_bytes",
     "save_model",
 ]
@@ -88,31 +89,39 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         raise ModelLoadError(
             f"save_model writes the skops format; expected a path ending in .skops, got {str(target)!r}."
         )
-    blob = _loadable_skops_bytes(model, target)
+    blob = loadable_skops_bytes(model, destination=repr(str(target)))
     target.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(target, blob)
     return target
 
 
-def _loadable_skops_bytes(model: Any, target: Path) -> bytes:
-    """Serialise with skops and prove the bytes load back; else name what cannot be saved."""
+def loadable_skops_bytes(model: Any, *, destination: str) -> bytes:
+    """Serialise ``model`` with skops and prove the bytes load back; else name what cannot.
+
+    Raises :class:`UnsupportedInputError` naming the parameter that holds a lambda or
+    nested function (skops stores functions by name, so such a file never loads).
+
+    Examples
+    --------
+    >>> blob = loadable_skops_bytes(fitted_pipeline, destination="churn.skops")  # doctest: +SKIP
+    """
     import skops.io as sio
 
     try:
         blob = sio.dumps(model)
     except Exception as exc:
         raise UnsupportedInputError(
-            f"Cannot save this {type(model).__name__} to {str(target)!r}: skops cannot "
+            f"Cannot save this {type(model).__name__} to {destination}: skops cannot "
             f"serialise it ({_first_line(exc)}). Keep to objects skops supports (scikit-learn, "
             "numpy, scipy, module-level functions and classes), or keep the model in another "
             "format such as joblib (loaded only with trusted=True). Nothing was written."
         ) from None
     try:
-        load_skops(blob, trusted=True, origin=str(target))
+        load_skops(blob, trusted=True, origin=destination)
     except ModelLoadError as exc:
         culprits = _unnamed_functions(model) or [str(exc)]
         raise UnsupportedInputError(
-            f"Cannot save this {type(model).__name__} to {str(target)!r}: the file could never "
+            f"Cannot save this {type(model).__name__} to {destination}: the file could never "
             f"be loaded again, because skops stores functions by name and "
             f"{'; '.join(culprits)} cannot be found by name. Use a function defined at module "
             "level in an importable module (skops stores it by name), or keep the model in "

@@ -23,7 +23,7 @@ from typing import Any
 
 from toolkit.exceptions import MissingDependencyError, TrackingError
 from toolkit.mlflow_models import check_tracking_server, store_errors
-from toolkit.models import fingerprint, load_model
+from toolkit.models import fingerprint, load_model, loadable_skops_bytes
 
 __all__ = ["log_model", "set_alias", "tracked_run", "version_tags"]
 
@@ -62,6 +62,7 @@ def log_model(
         raise TrackingError(f"alias={alias!r} needs registered_name=... to know which model.")
     mlflow = _mlflow(tracking_uri)
     model = load_model(model)
+    blob = loadable_skops_bytes(model, destination=f"the MLflow model {name!r}")
     _check_servers(mlflow, doing="log a model to", registry=bool(registered_name))
     signature = None
     if input_example is not None:
@@ -76,7 +77,7 @@ def log_model(
             model,
             name=name,
             serialization_format="skops",
-            skops_trusted_types=_untrusted_types(model) or None,
+            skops_trusted_types=_untrusted_types(blob) or None,
             signature=signature,
             input_example=input_example,
             registered_model_name=registered_name,
@@ -211,11 +212,11 @@ def _spark_master() -> str | None:
         return "spark connect"
 
 
-def _untrusted_types(model: Any) -> list[str]:
-    """Types skops would refuse in this model: we trust the model we are logging."""
+def _untrusted_types(blob: bytes) -> list[str]:
+    """Types skops would refuse in these bytes: the model we log, which we trust."""
     import skops.io as sio
 
-    return sio.get_untrusted_types(data=sio.dumps(model))
+    return sio.get_untrusted_types(data=blob)
 
 
 def _param(value: Any) -> str:

@@ -95,8 +95,10 @@ def test_save_model_wants_a_skops_path(tmp_path, logreg):
         tk.save_model(logreg[0], tmp_path / "model.pkl")
 
 
-def test_mlflow_model_directory_loads_as_the_sklearn_model(tmp_path, logreg):
+def test_mlflow_model_directory_loads_as_the_sklearn_model(tmp_path, logreg, monkeypatch):
     import mlflow.sklearn
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
 
     model, X = logreg
     mlflow.sklearn.save_model(model, str(tmp_path / "mlmodel"), serialization_format="skops")

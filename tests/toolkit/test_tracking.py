@@ -157,6 +157,17 @@ def test_alias_needs_a_registered_name(tracking, data):
         log_model(LogisticRegression().fit(*data), "clf", alias="champion")
 
 
+def test_log_model_refuses_a_model_that_could_never_load(tracking):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.arange(20.0).reshape(10, 2)
+    model = make_pipeline(FunctionTransformer(lambda x: x + 1), LogisticRegression())
+    with pytest.raises(tk.UnsupportedInputError, match=r"functiontransformer__func.*module level"):
+        log_model(model.fit(X, X[:, 0] > 8), "clf", registered_name="never_loads")
+    assert tracking.MlflowClient().search_registered_models("name = 'never_loads'") == []
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
