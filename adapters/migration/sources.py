@@ -110,7 +110,7 @@ def read_chunks(path: Path) -> list[Chunk]:
     data = Path(path).read_bytes()
     try:
         if path.suffix == ".ipynb":
-            cells = _notebook_cells(_load_json(_decode(data, "utf-8")))
+            cells = _notebook_cells(_load_json(_decode(data, "utf-8-sig", notebook=True)))
             return [Chunk(str(path), chunk.source, chunk.cell) for chunk in cells]
         return [Chunk(str(path), _decode_python(data))]
     except _Unreadable as exc:
@@ -217,17 +217,20 @@ def _decode_python(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() would read it
 
 
-def _decode(data: bytes, encoding: str) -> str:
+def _decode(data: bytes, encoding: str, *, notebook: bool = False) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        shown = (
-            "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig") else encoding
+        utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig")
+        offset = exc.start + len(data) - len(exc.object)  # a BOM the codec skipped
+        fix = (
+            "notebooks are UTF-8 JSON: save it again from Jupyter"
+            if notebook
+            else "save it as UTF-8 or declare its encoding in a '# -*- coding: <name> -*-' line"
         )
-        byte = data[exc.start]
         raise _Unreadable(
-            f"not {shown} text (byte 0x{byte:02x} at offset {exc.start}); save it as "
-            "UTF-8 or declare its encoding in a '# -*- coding: <name> -*-' line"
+            f"not {'UTF-8' if utf8 else encoding} text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {offset}); {fix}"
         ) from None
     except LookupError as exc:  # a codec name tokenize accepted but the codec registry lost
         raise _Unreadable(f"unknown encoding ({exc})") from None

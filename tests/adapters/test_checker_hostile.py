@@ -7,6 +7,7 @@ must exit normally (no segfault from a C stack overflow in the parser).
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.migration import SourceParseError, check_paths, scan_source
+from adapters.migration import SourceParseError, check_paths, rulebook, scan_source
 from adapters.migration.scanner import MAX_NESTING
 from adapters.migration.sources import notebook_cells, read_chunks
 from toolkit.cli import main
@@ -47,6 +48,7 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "no_cells.ipynb": (b"{}", "not a notebook: the JSON object has no 'cells' list"),
     "not_json.ipynb": (b"hello", "cannot parse: not a notebook: invalid JSON (Expecting value"),
     "binary.ipynb": (b"\x89PNG\r\n", "cannot parse: not UTF-8 text (byte 0x89 at offset 0)"),
+    "bom_bad_byte.py": (b"\xef\xbb\xbfx = 1\n\xff", "not UTF-8 text (byte 0xff at offset 9)"),
     "deep_json.ipynb": (b"[" * 200_000, "not a notebook: JSON nested too deeply"),
     "parens.py": (b"(" * 200_000 + b"1" + b")" * 200_000, "cannot parse: too many nested"),
     "minus.py": (b"-" * 200_000 + b"1", "cannot parse: nested too deeply for Python's parser"),
@@ -174,6 +176,21 @@ def test_the_python_api_raises_a_named_toolkit_error(tmp_path):
         scan_source("def f(:")
     result = check_paths([tmp_path / "nul.py", tmp_path / "nothere.py"])
     assert result.files == 1 and len(result.errors) == 2 and result.findings == []
+
+
+def test_running_out_of_stack_while_walking_is_a_parse_error_too():
+    """Following a function from a deep call site adds depths up; the walk's own guard."""
+    source = "import pandas as pd\nx = " + "-" * 250 + "pd.cut(a, 2)\n"
+    rulebook()  # built (and cached) at the normal limit
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 250)
+    try:
+        with pytest.raises(SourceParseError, match=r"^<string>:1: cannot parse: nested too "
+                           r"deeply to follow \(split the deepest expression"):  # fmt: skip
+            scan_source(source)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [f.api for f in scan_source(source)] == ["pandas.cut"]
 
 
 def test_string_annotations_are_parsed_safely():
