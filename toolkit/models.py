@@ -197,12 +197,7 @@ def _load_path(source: str, trusted: Trusted) -> Any:
         return load_skops(path, trusted=trusted, origin=str(path))
     if suffix in _PICKLE_SUFFIXES:
         if trusted is not True:
-            raise UntrustedModelError(
-                f"{source} is a pickle file, and loading pickle runs arbitrary code. Pass "
-                "trusted=True only if you trust where it came from, then convert it once to the "
-                f"safe format: tk.save_model(tk.load_model({source!r}, trusted=True), "
-                f"{str(path.with_suffix('.skops'))!r})."
-            )
+            raise _untrusted_pickle(source, "a pickle file", str(path.with_suffix(".skops")))
         import joblib
 
         try:
@@ -378,25 +373,23 @@ def _load_mlflow(source: str, trusted: Trusted) -> Any:
                 "tk.tracking.log_model (skops)."
             )
         if trusted is not True:
-            raise UntrustedModelError(
-                f"{source} is an MLflow model saved with serialization_format={fmt!r}, and "
-                f"loading {fmt} runs arbitrary code. Pass trusted=True (--trusted on the "
-                "command line) only if you trust where it came from, then convert it once to "
-                f"the safe format: tk.save_model(tk.load_model({source!r}, trusted=True), "
-                "'model.skops'), or log it again with tk.tracking.log_model (skops)."
-            )
-        return _unpickle_mlflow(found.directory, source)
+            what = f"an MLflow model saved with serialization_format={fmt!r}"
+            raise _untrusted_pickle(source, what, "model.skops")
+        import mlflow.sklearn
+
+        try:  # a local directory: MLflow reads it in place, no server involved
+            return mlflow.sklearn.load_model(str(found.directory))
+        except Exception as exc:
+            raise ModelLoadError(f"{source} could not be unpickled: {_first_line(exc)}") from None
 
 
-def _unpickle_mlflow(directory: Path, source: str) -> Any:
-    import mlflow.sklearn
-
-    try:  # a local directory: MLflow reads it in place, no server involved
-        return mlflow.sklearn.load_model(str(directory))
-    except Exception as exc:
-        raise ModelLoadError(
-            f"{source} could not be unpickled by MLflow: {_first_line(exc)}"
-        ) from None
+def _untrusted_pickle(source: str, what: str, target: str) -> UntrustedModelError:
+    return UntrustedModelError(
+        f"{source} is {what}, and loading pickle runs arbitrary code. Pass trusted=True "
+        "(--trusted on the command line) only if you trust where it came from, then convert "
+        f"it once to the safe format: tk.save_model(tk.load_model({source!r}, trusted=True), "
+        f"{target!r})."
+    )
 
 
 def _check_fitted(model: Any, source: Any) -> None:
