@@ -116,9 +116,9 @@ def check_tracking_server(
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
     except (MlflowException, OSError, ValueError) as exc:
         raise error(
-            f"Cannot {doing} the MLflow tracking store at {uri}: {server_cause(exc)}. Start "
-            "the server, or point MLFLOW_TRACKING_URI (or tracking_uri=) at a reachable one "
-            "or at a local sqlite:///path/mlflow.db store."
+            f"Cannot {doing} the MLflow tracking store at {uri}: {server_cause(exc)}. Check "
+            "the address and that the server runs, or point MLFLOW_TRACKING_URI (or "
+            "tracking_uri=) at a reachable one or at a local sqlite:///path/mlflow.db store."
         ) from None
 
 
