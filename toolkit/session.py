@@ -38,7 +38,13 @@ from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitAdviceWarning
 from toolkit.session_checks import CONNECT_PORT, Target, check_conf, conf_error, parse_target, probe
-from toolkit.session_start import cause, connect_target, hidden_environment, start
+from toolkit.session_start import (
+    cause,
+    check_sql_values,
+    connect_target,
+    hidden_environment,
+    start,
+)
 
 __all__ = ["active_session", "check_java", "is_connect", "session"]
 
@@ -192,6 +198,7 @@ def _normal(url: str) -> str:
 
 def _apply_conf(spark: Any, user: Mapping[str, str]) -> None:
     """Apply ``user`` to a running session: run-time keys are set (Spark checks them)."""
+    check_sql_values(user)  # first in this process's JVM: a local Connect server logs refusals
     for key, value in user.items():
         try:
             modifiable = spark.conf.isModifiable(key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitError
 from toolkit.session_checks import Target, conf_error, connect_port
 
-__all__ = ["cause", "connect_target", "hidden_environment", "start"]
+__all__ = ["cause", "check_sql_values", "connect_target", "hidden_environment", "start"]
 
 # Variables that make pyspark build a Spark Connect session, or refuse a master next to them.
 _CHOOSERS = ("SPARK_REMOTE", "MASTER")
@@ -142,7 +143,7 @@ def _start_local_connect(
         # choice: SPARK_LOCAL_REMOTE makes the client's stop() stop the server too.
         os.environ["SPARK_LOCAL_REMOTE"] = "1"
         try:
-            ConnectSession._start_connect_server(target.url, options)  # keeps runtime keys
+            ConnectSession._start_connect_server(target.url, dict(options))
         except Exception as exc:
             os.environ.pop("SPARK_LOCAL_REMOTE", None)
             raise _start_error(exc, target, settings, port=port, address=address) from None
@@ -155,6 +156,8 @@ def _start_local_connect(
                 os.environ.pop(name, None)
             raise
         os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+        # The client re-sends only what a session can change; the rest lives in the server.
+        options = {k: v for k, v in options.items() if _modifiable(server, k)}
         options["spark.remote"] = url
         try:
             spark = ConnectSession.builder.config(map=options).getOrCreate()
@@ -195,8 +198,7 @@ def _check_sql_conf(
     Spark accepts any string at start-up and refuses it at the first query; the JVM
     launched here is the one the session then starts in, so this costs no extra start.
     """
-    sql = {key: value for key, value in user.items() if key.startswith("spark.sql.")}
-    if not sql:
+    if not any(key.startswith("spark.sql.") for key in user):
         return
     from pyspark import SparkConf, SparkContext
 
@@ -204,9 +206,36 @@ def _check_sql_conf(
     conf.setMaster(target.url).setAppName(app_name)
     try:
         SparkContext._ensure_initialized(conf=conf)  # launches the JVM as SparkContext would
-        reader = SparkContext._jvm.org.apache.spark.sql.internal.SQLConf()
     except Exception as exc:
         raise _start_error(exc, target, settings) from None
+    check_sql_values(user)
+
+
+def check_sql_values(user: Mapping[str, str]) -> None:
+    """Have a fresh SQLConf in this process's JVM read each ``spark.sql.*`` value of ``user``.
+
+    Touches no session (a refused value would poison a running one), and makes the
+    JVM log nothing. Without a JVM in this process (a remote Connect server), it
+    checks nothing.
+
+    Raises
+    ------
+    InvalidOptionError
+        A value Spark refuses; the message names key, value and what Spark expects.
+
+    Examples
+    --------
+    >>> check_sql_values({"spark.sql.shuffle.partitions": "many"})  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    InvalidOptionError: Spark refused conf['spark.sql.shuffle.partitions'] = 'many': it ...
+    """
+    sql = {key: value for key, value in user.items() if key.startswith("spark.sql.")}
+    context = sys.modules.get("pyspark.core.context")
+    jvm = getattr(getattr(context, "SparkContext", None), "_jvm", None)
+    if not sql or jvm is None:
+        return
+    reader = jvm.org.apache.spark.sql.internal.SQLConf()
     for key, value in sql.items():
         try:
             reader.setConfString(key, value)
@@ -277,6 +306,13 @@ def cause(exc: BaseException) -> str:
         return f"{match.group(1)}: {match.group(2).strip()}"
     lines = text.splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def _modifiable(spark: Any, key: str) -> bool:
+    try:
+        return bool(spark.conf.isModifiable(key))
+    except Exception:
+        return False
 
 
 def _connect_active() -> Any:
