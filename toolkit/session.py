@@ -7,7 +7,7 @@ process: while a session runs, :func:`session` without ``master`` / ``remote``
 returns it, the same target returns it too, and a different target is a
 :class:`~toolkit.exceptions.SessionError` saying what runs and how to stop it.
 
-Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`):
+Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`, :mod:`toolkit.session_conf`):
 malformed URLs, a host that does not resolve, a port where nothing listens, conf
 values of the wrong kind; a conf value Spark refuses is an
 :class:`~toolkit.exceptions.InvalidOptionError` naming the key.
@@ -37,7 +37,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitAdviceWarning
-from toolkit.session_checks import CONNECT_PORT, Target, check_conf, conf_error, parse_target, probe
+from toolkit.session_checks import CONNECT_PORT, Target, parse_target, probe
+from toolkit.session_conf import check_conf, conf_error
 from toolkit.session_start import (
     cause,
     check_sql_values,

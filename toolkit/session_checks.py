@@ -1,9 +1,9 @@
-"""Check a session request before Spark starts: URL syntax, reachability, conf values.
+"""Check where a session should run before Spark starts: URL syntax, reachability, ports.
 
 Each check answers in words and within seconds what Spark would otherwise answer
 minutes later with a JVM stack trace: a malformed ``master`` / ``remote``, a host
-name that does not resolve, a port where nothing listens, a conf value Spark
-cannot read.
+name that does not resolve, a port where nothing listens, a port already taken
+for a local Spark Connect server. Conf values: :mod:`toolkit.session_conf`.
 
 Examples
 --------
@@ -15,12 +15,10 @@ Examples
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +29,6 @@ __all__ = [
     "ACCEPTED_REMOTES",
     "CONNECT_PORT",
     "Target",
-    "check_conf",
-    "conf_error",
     "connect_port",
     "parse_target",
     "probe",
@@ -52,15 +48,6 @@ PROBE_TIMEOUT = 5.0
 _LOCAL = re.compile(r"local(?:\[\s*(?:[1-9]\d*|\*)\s*(?:,\s*[1-9]\d*\s*)?\])?")
 _LOCAL_CLUSTER = re.compile(r"local-cluster\[\s*[1-9]\d*\s*,\s*[1-9]\d*\s*,\s*[1-9]\d*\s*\]")
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
-# Spark reads sizes as a number with an optional binary unit (JavaUtils.byteStringAs).
-_SIZE = re.compile(r"\d+\s*(?:b|k|kb|m|mb|g|gb|t|tb|p|pb)?", re.IGNORECASE)
-_SIZE_KEYS = ("spark.driver.memory", "spark.executor.memory", "spark.driver.maxResultSize")
-_SIZE_KEY_SUFFIXES = (".memoryOverhead",)
-_SPARK_CONF_ERROR = re.compile(
-    r"The value '(?P<value>.*?)' in the config \"(?P<key>[^\"]+)\" is invalid\.\s*(?P<why>.*?)"
-    r"(?:\s*SQLSTATE|$)",
-    re.DOTALL,
-)
 
 
 @dataclass(frozen=True)
@@ -264,99 +251,6 @@ def _unreachable(host: str, port: int, timeout: float) -> str | None:
     return reason
 
 
-def check_conf(conf: Any) -> dict[str, str]:
-    """Return ``conf`` as Spark's string settings, refusing what Spark cannot take.
-
-    Keys must be non-empty strings; values strings, numbers, booleans (``true`` /
-    ``false``) or paths. ``None`` is refused rather than sent as the text ``"None"``.
-    Sizes (``spark.driver.memory``, ``spark.executor.memory``, ...) are checked here,
-    because a bad one stops the JVM before Spark can say why.
-
-    Raises
-    ------
-    InvalidOptionError
-        What was expected, what arrived, how to fix.
-
-    Examples
-    --------
-    >>> check_conf({"spark.sql.shuffle.partitions": 8, "spark.sql.adaptive.enabled": False})
-    {'spark.sql.shuffle.partitions': '8', 'spark.sql.adaptive.enabled': 'false'}
-    >>> check_conf({"spark.driver.memory": "lots"})
-    Traceback (most recent call last):
-    ...
-    toolkit.exceptions.InvalidOptionError: conf['spark.driver.memory'] = 'lots' is not a size...
-    """
-    if conf is None:
-        return {}
-    if not isinstance(conf, Mapping):
-        raise InvalidOptionError(
-            f"conf must be a mapping of Spark setting names to values, got "
-            f"{type(conf).__name__} {_short(conf)}. Pass a dict, e.g. "
-            "conf={'spark.sql.shuffle.partitions': '8'}."
-        ) from None
-    settings: dict[str, str] = {}
-    for key, value in conf.items():
-        if not isinstance(key, str) or not key.strip():
-            raise InvalidOptionError(
-                f"conf keys must be Spark setting names (non-empty strings), got {key!r}. "
-                "Example: conf={'spark.sql.shuffle.partitions': '8'}."
-            )
-        settings[key] = _conf_value(key, value)
-    return settings
-
-
-def _conf_value(key: str, value: Any) -> str:
-    if value is None:
-        raise InvalidOptionError(
-            f"conf[{key!r}] is None; Spark settings take a string, number or boolean. "
-            "Leave the key out to keep Spark's default."
-        )
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, (str, int, float)):
-        text = str(value)
-    elif isinstance(value, os.PathLike):
-        text = os.fspath(value)  # type: ignore[assignment]
-    else:
-        raise InvalidOptionError(
-            f"conf[{key!r}] is a {type(value).__name__} ({_short(value)}); Spark settings "
-            "take a string, number or boolean. For a list Spark reads, join it with commas."
-        )
-    if (key in _SIZE_KEYS or key.endswith(_SIZE_KEY_SUFFIXES)) and not _SIZE.fullmatch(
-        text.strip()
-    ):
-        raise InvalidOptionError(
-            f"conf[{key!r}] = {text!r} is not a size Spark reads: expected a whole number "
-            "with an optional unit b, k, m, g, t or p (e.g. '512m', '4g')."
-        )
-    return text
-
-
-def conf_error(exc: BaseException, settings: Mapping[str, str]) -> InvalidOptionError | None:
-    """Turn Spark's refusal of a conf value into an :class:`InvalidOptionError`, else None.
-
-    Examples
-    --------
-    >>> spark_says = RuntimeError(
-    ...     "[INVALID_CONF_VALUE.TYPE_MISMATCH] The value 'many' in the config "
-    ...     '"spark.sql.shuffle.partitions" is invalid. It should be a/an \\'int\\' value. '
-    ...     "SQLSTATE: 22022"
-    ... )
-    >>> print(conf_error(spark_says, {"spark.sql.shuffle.partitions": "many"}))
-    Spark refused conf['spark.sql.shuffle.partitions'] = 'many': it should be a/an 'int' value. ...
-    """
-    match = _SPARK_CONF_ERROR.search(str(exc))
-    if not match:
-        return None
-    key, why = match.group("key"), " ".join(match.group("why").split())
-    value = settings.get(key, match.group("value"))
-    why = (why[:1].lower() + why[1:]) if why else "Spark cannot read it."
-    return InvalidOptionError(
-        f"Spark refused conf[{key!r}] = {value!r}: {why} Pass a value of that kind, "
-        "or leave the key out to keep the default."
-    )
-
-
 def connect_port(address: str, wanted: str | None) -> int:
     """Choose the port of a local Spark Connect server bound to ``address``.
 
@@ -407,8 +301,3 @@ def _bindable(address: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -24,7 +24,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitError
-from toolkit.session_checks import Target, conf_error, connect_port
+from toolkit.session_checks import Target, connect_port
+from toolkit.session_conf import conf_error
 
 __all__ = ["cause", "check_sql_values", "connect_target", "hidden_environment", "start"]
 
