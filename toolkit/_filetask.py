@@ -97,7 +97,7 @@ def score_fragment(job: FileJob, fragment: Fragment) -> dict[str, int]:
             if error_col is not None:
                 column = out.column(error_col)
                 invalid += len(column) - column.null_count
-    publish(fs, temporary, job.commit.staged(fragment.output))
+    publish(job.commit, temporary, fragment.output)
     if scorer.handle_invalid == "skip":
         invalid = counted.rows - rows_out
     return {

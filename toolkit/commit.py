@@ -1,32 +1,45 @@
 """Nothing lost, nothing doubled: how :func:`toolkit.score_files` makes its output visible.
 
-The protocol, for one job with destination ``D`` and a fresh job id ``J``:
+Both engines (``files`` and ``dataframe``) write through this protocol, for one job
+with destination ``D`` and a fresh job id ``J``:
 
 1. **Check** (driver, before anything is written): ``D`` is refused when it lies
    inside the source or contains it, and, unless ``mode="overwrite"``, when it
    exists at all. A refused call changes nothing on disk.
-2. **Begin** (driver): create ``D/_temporary/J/``. Spark, pandas and pyarrow skip
-   names starting with ``_``, so readers see nothing of the job yet.
-3. **Task commit** (worker, per fragment): write
-   ``D/_temporary/J/_attempts/<uuid>.parquet`` (unique per attempt), close it, then
-   move it to ``D/_temporary/J/<output path>``, a name derived from the input
-   fragment. The move replaces, so a retried or speculative attempt rewrites the
-   same name with the same rows instead of adding a second copy; an attempt that
-   dies leaves only an orphan under ``_attempts``.
-4. **Job commit** (driver, after every task succeeded): check every planned
-   fragment is staged; for ``overwrite`` remove ``D/_SUCCESS`` and then the previous
-   output; move each staged file to ``D/<output path>``; write ``D/_SUCCESS`` (the
-   run's report as JSON); delete ``D/_temporary/J``.
-5. **Abort** (driver, when the job failed): delete ``D/_temporary/J``, and ``D``
-   itself when this job created it. A failed ``overwrite`` keeps the previous
-   output untouched, and no failed run leaves a ``_SUCCESS``.
+2. **Begin** (driver): create the job's staging area ``S``: ``D/_temporary/J/`` when
+   ``D`` is a directory or new; ``<parent of D>/_scaleout_temporary_J/`` when ``D``
+   is an existing plain file that ``overwrite`` will replace (the file stays in place
+   until step 4). Spark, pandas and pyarrow skip names starting with ``_``, so
+   readers see nothing of the job yet. This is the only place ``S`` is created.
+3. **Task commit** (worker, per fragment; files engine): write
+   ``S/_attempts/<uuid>.parquet`` (unique per attempt), close it, then move it to
+   ``S/<output path>``, a name derived from the input fragment. The move replaces,
+   so a retried or speculative attempt rewrites the same name with the same rows
+   instead of adding a second copy; an attempt that dies leaves only an orphan
+   under ``_attempts``. :func:`publish` creates subdirectories one level at a time
+   under an existing ``S`` and never ``S`` itself: once an abort removed ``S``, a
+   straggling task fails instead of recreating it. The dataframe engine lets Spark
+   write ``S/_spark/`` with Spark's own task commit instead.
+4. **Job commit** (driver, after every task succeeded): check every planned output
+   is staged; for ``overwrite`` remove ``D/_SUCCESS`` and then the previous output
+   (a plain file ``D`` is deleted and a directory takes its place); move each staged
+   file to ``D/<output path>``; write ``D/_SUCCESS`` (the run's report as JSON);
+   delete ``S``.
+5. **Abort** (driver, when the job failed): the engine first cancels the job's Spark
+   jobs and waits until none of their tasks still runs (classic Spark; Spark Connect
+   has no task status, so there step 3's refusal is what stops a straggler); then
+   ``S`` is deleted, retried until it stays gone, and ``D`` itself when this job
+   created it. A failed ``overwrite`` keeps the previous output (directory or file)
+   untouched, and no failed run leaves a ``_SUCCESS``.
 
 What is not atomic: step 4 moves files one by one (a rename each on local disks
 and HDFS, a copy on object stores). A driver that dies during step 4 leaves part
 of the new output visible without ``_SUCCESS``; readers that wait for
 ``_SUCCESS`` are safe. Renaming one staging directory would close that gap on
 POSIX filesystems only (object stores have no atomic directory rename), so the
-same protocol runs everywhere. One writer per destination at a time.
+same protocol runs everywhere. One writer per destination at a time. On object
+stores "``S`` is gone" cannot be told reliably from a task (there are no
+directories), so there the wait in step 5 is the guarantee.
 
 Examples
 --------
@@ -38,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import posixpath
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,22 +65,21 @@ __all__ = ["MODES", "Commit", "abort", "begin", "check_destination", "finish", "
 
 MODES = ("error", "overwrite")
 TEMPORARY = "_temporary"
+FILE_STAGING = "_scaleout_temporary_"  # + job id, beside a plain-file destination
 SUCCESS = "_SUCCESS"
 
 
 @dataclass(frozen=True)
 class Commit:
-    """One job's staging area under the destination ``root``."""
+    """One job's staging area ``staging`` for the destination ``root``."""
 
     fs: Any
     root: str
     job: str
     mode: str
     existed: bool
-
-    @property
-    def staging(self) -> str:
-        return f"{self.root}/{TEMPORARY}/{self.job}"
+    staging: str
+    replaces_file: bool = False  # overwrite of a plain file: a directory takes its place
 
     @property
     def attempts(self) -> str:
@@ -109,33 +122,66 @@ def check_destination(destination: Location, source: Location, *, mode: str) -> 
 
 
 def begin(destination: Location, *, mode: str, existed: bool) -> Commit:
-    """Create the job's staging directory (and the destination when it is new)."""
+    """Create the job's staging area (and the destination when it is new); touch nothing else."""
     from pyarrow import fs as pafs
 
     fs, root = destination.fs, destination.path
-    if existed and fs.get_file_info(root).type == pafs.FileType.File:
-        fs.delete_file(root)  # overwrite of a plain file: a directory takes its place
-    commit = Commit(fs, root, uuid.uuid4().hex, mode, existed)
+    job = uuid.uuid4().hex
+    is_file = existed and fs.get_file_info(root).type == pafs.FileType.File
+    if is_file:
+        staging = posixpath.join(posixpath.dirname(root), f"{FILE_STAGING}{job}")
+    else:
+        staging = f"{root}/{TEMPORARY}/{job}"
+    commit = Commit(fs, root, job, mode, existed, staging, replaces_file=is_file)
     fs.create_dir(commit.attempts, recursive=True)
     return commit
 
 
-def publish(fs: Any, temporary: str, final: str) -> None:
-    """Task commit: move a closed attempt file onto its deterministic name (replacing)."""
-    fs.create_dir(posixpath.dirname(final), recursive=True)
-    fs.move(temporary, final)
+def publish(commit: Commit, temporary: str, relative: str) -> None:
+    """Task commit: move a closed attempt file onto its deterministic name (replacing).
 
-
-def finish(commit: Commit, outputs: Sequence[str], success: bytes | Callable[[], bytes]) -> None:
-    """Job commit: publish every staged output, then ``_SUCCESS``, then clean up.
-
-    ``success`` is the content of ``_SUCCESS``, or a function that makes it once the
-    outputs are in place.
+    Creates the missing directories of ``relative`` one level at a time under the
+    staging area, never the staging area itself: when the job was aborted (the
+    staging area is gone), this raises :class:`ScoringJobError` and leaves nothing.
     """
     from pyarrow import fs as pafs
 
     fs = commit.fs
-    staged = [commit.staged(rel) for rel in outputs]
+    try:
+        if fs.get_file_info(commit.staging).type != pafs.FileType.Directory:
+            raise FileNotFoundError(commit.staging)
+        path = commit.staging
+        for part in relative.split("/")[:-1]:
+            path = f"{path}/{part}"
+            fs.create_dir(path, recursive=False)
+        fs.move(temporary, commit.staged(relative))
+    except OSError:
+        if fs.get_file_info(commit.staging).type == pafs.FileType.Directory:
+            raise
+        raise ScoringJobError(
+            f"The staging area {commit.staging} is gone: the job was aborted (another task "
+            f"failed), so {relative!r} is not published. Nothing to fix here; see the job's "
+            "first error."
+        ) from None
+
+
+def finish(
+    commit: Commit,
+    outputs: Sequence[str],
+    success: bytes | Callable[[], bytes],
+    *,
+    under: str = "",
+) -> None:
+    """Job commit: publish every staged output, then ``_SUCCESS``, then clean up.
+
+    ``outputs`` are paths relative to the destination, staged at the same path under
+    the staging area (or under ``staging/under`` when given). ``success`` is the content
+    of ``_SUCCESS``, or a function that makes it once the outputs are in place.
+    """
+    from pyarrow import fs as pafs
+
+    fs = commit.fs
+    staged = [commit.staged(posixpath.join(under, rel)) for rel in outputs]
     infos = fs.get_file_info(staged) if staged else []
     missing = [
         path
@@ -147,11 +193,14 @@ def finish(commit: Commit, outputs: Sequence[str], success: bytes | Callable[[],
             f"{len(missing)} of {len(staged)} outputs are missing from the staging area after "
             f"the job, e.g. {missing[0]}; nothing was published. Run again."
         )
-    if commit.existed and commit.mode == "overwrite":
+    if commit.replaces_file:
+        fs.delete_file(commit.root)  # the new output is complete: only now the old file goes
+    elif commit.existed and commit.mode == "overwrite":
         _remove_previous_output(commit)
+    fs.create_dir(commit.root, recursive=True)
     for parent in sorted({posixpath.dirname(commit.final(rel)) for rel in outputs}):
         fs.create_dir(parent, recursive=True)
-    moves = [(commit.staged(rel), commit.final(rel)) for rel in outputs]
+    moves = [(source, commit.final(rel)) for source, rel in zip(staged, outputs, strict=True)]
     if fs.type_name == "local" or len(moves) < 8:
         for source, target in moves:
             fs.move(source, target)
@@ -166,7 +215,10 @@ def finish(commit: Commit, outputs: Sequence[str], success: bytes | Callable[[],
 
 
 def abort(commit: Commit) -> None:
-    """Undo a failed job: drop its staging area, and the destination if this job made it."""
+    """Undo a failed job: drop its staging area, and the destination if this job made it.
+
+    Call it once the job's tasks have stopped (see the protocol, step 5).
+    """
     from pyarrow import fs as pafs
 
     fs = commit.fs
@@ -180,13 +232,25 @@ def abort(commit: Commit) -> None:
             pass
 
 
-def _cleanup(commit: Commit) -> None:
+def _cleanup(commit: Commit, *, tries: int = 40) -> None:
+    """Delete the staging area until it stays gone (a straggler may add a file meanwhile)."""
     from pyarrow import fs as pafs
 
     fs = commit.fs
+    for attempt in range(tries):
+        try:
+            fs.delete_dir(commit.staging)
+        except FileNotFoundError:
+            pass
+        except OSError:  # a file landed while deleting: "directory not empty"
+            time.sleep(min(0.01 * 2**attempt, 0.5))
+            continue
+        if fs.get_file_info(commit.staging).type == pafs.FileType.NotFound:
+            break
+    if commit.replaces_file:
+        return
+    parent = f"{commit.root}/{TEMPORARY}"
     try:
-        fs.delete_dir(commit.staging)
-        parent = f"{commit.root}/{TEMPORARY}"
         if not fs.get_file_info(pafs.FileSelector(parent, allow_not_found=True)):
             fs.delete_dir(parent)
     except OSError:  # already gone, or another job's staging sits beside ours

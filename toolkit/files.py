@@ -11,15 +11,15 @@ pyarrow writes, and only a stats row per fragment goes back through Spark
 in :mod:`toolkit.commit`: nothing lost, nothing doubled, ``_SUCCESS`` last.
 
 ``engine="dataframe"`` runs the same request through Spark DataFrames instead
-(``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write``), for formats
-pyarrow cannot read or when Spark SQL semantics are wanted; Spark's own commit
-protocol applies there (its ``overwrite`` deletes the old output first).
+(``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write`` into the job's
+staging area), for formats pyarrow cannot read or when Spark SQL semantics are
+wanted; its output is published by the same commit protocol, so both engines keep
+the old output until the new one is complete. Running, cancelling and waiting for
+the Spark jobs lives in :mod:`toolkit.files_spark`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
 import re
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit import commit as commits
-from toolkit._filetask import STATS_DDL, FileJob, FileSpec, run_tasks, run_tasks_arrow
+from toolkit._filetask import FileJob, FileSpec
 from toolkit._worker import Scorer
 from toolkit.exceptions import (
     InputFileError,
@@ -38,9 +38,8 @@ from toolkit.exceptions import (
     SchemaMismatchError,
     ScoringJobError,
     ToolkitAdviceWarning,
-    ToolkitError,
-    worker_errors,
 )
+from toolkit.files_spark import JobGuard, cores, run_job
 from toolkit.planning import (
     FORMATS,
     FileInfo,
@@ -55,7 +54,6 @@ from toolkit.planning import (
 from toolkit.progress import ProgressCallback, StagingWatcher
 from toolkit.report import ScoreReport
 from toolkit.scoring import check_output_free, make_scorer
-from toolkit.session import is_connect
 from toolkit.validation import check_columns
 
 __all__ = ["ENGINES", "ScoreReport", "score_files"]
@@ -232,9 +230,9 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
         commits.finish(commit, [], json.dumps(report.to_dict()).encode())
         return report
     spark = run.spark(get_spark)
-    cores = _cores(spark)
-    fragments, tasks = cut(infos, cores=cores)
-    _advise_on_granularity(infos, fragments, cores)
+    slots = cores(spark)
+    fragments, tasks = cut(infos, cores=slots)
+    _advise_on_granularity(infos, fragments, slots)
     commit = commits.begin(run.destination, mode=run.mode, existed=existed)
     job = FileJob(
         run.scorer.shipped(spark), run.source.fs, run.format, tuple(specs), tuple(fragments),
@@ -242,11 +240,12 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
     )  # fmt: skip
     outputs = {f.output: (f.file, f.rows) for f in fragments}
     try:
-        if progress is None:
-            stats = _run_job(spark, job)
-        else:
-            with StagingWatcher(commit.fs, commit.staging, outputs, progress) as watcher:
-                stats = _run_job(spark, job)
+        with JobGuard(spark):  # on failure: cancel, and wait for the last running task
+            if progress is None:
+                stats = run_job(spark, job)
+            else:
+                with StagingWatcher(commit.fs, commit.staging, outputs, progress) as watcher:
+                    stats = run_job(spark, job)
         reported = sorted(row["fragment"] for row in stats)
         if reported != list(range(len(fragments))):
             raise ScoringJobError(
@@ -272,61 +271,12 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
 
         commits.finish(commit, [f.output for f in fragments], success)
         report = reports[0]
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            _cancel_jobs(spark)
+    except BaseException:
         commits.abort(commit)
         raise
     if progress is not None:
         watcher.done()
     return report
-
-
-def _run_job(spark: Any, job: FileJob) -> list[dict[str, int]]:
-    """One Spark job: ``len(job.tasks)`` partitions of one task id each.
-
-    Classic Spark runs it as an RDD job (no SQL planning or Arrow framing for a
-    handful of stats rows: ~0.07 s less per call); Spark Connect, which has no
-    RDDs, as ``mapInArrow`` over ``spark.range``.
-    """
-    count = len(job.tasks)
-    try:
-        with worker_errors():
-            if is_connect(spark):
-                frame = spark.range(0, count, 1, numPartitions=count).mapInArrow(
-                    functools.partial(run_tasks_arrow, job), STATS_DDL
-                )
-                return [row.asDict() for row in frame.collect()]
-            tasks = spark.sparkContext.parallelize(range(count), count)
-            return tasks.mapPartitions(functools.partial(run_tasks, job)).collect()
-    except ToolkitError:
-        raise
-    except Exception as exc:
-        raise ScoringJobError(f"The scoring job failed: {job_failure(exc)}") from None
-
-
-def _cancel_jobs(spark: Any) -> None:
-    """Stop the session's running jobs (Ctrl-C must not leave tasks writing)."""
-    with contextlib.suppress(Exception):
-        if is_connect(spark):
-            spark.interruptAll()
-        else:
-            spark.sparkContext.cancelAllJobs()
-
-
-def job_failure(exc: BaseException) -> str:
-    """The one line of a Spark failure worth showing (not the JVM stack trace)."""
-    text = str(exc)
-    for pattern in (
-        r"Python worker exited unexpectedly[^\n]*",
-        r"Job aborted due to stage failure: [^\n]*?(?=\n|$)",
-        r"(?:\w+\.)*\w+(?:Exception|Error): [^\n]+",
-    ):
-        match = re.search(pattern, text)
-        if match:
-            return match.group(0)[:400]
-    lines = text.strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:400]
 
 
 def _file_specs(run: _Run, infos: Sequence[FileInfo]) -> list[FileSpec]:
@@ -399,25 +349,6 @@ def _session_getter(spark: Any) -> Callable[[], Any]:
 
         return active_session
     return spark if callable(spark) and not hasattr(spark, "range") else (lambda: spark)
-
-
-def _cores(spark: Any) -> int:
-    """Task slots of the session: defaultParallelism, or what Spark Connect's conf says."""
-    import os
-
-    if not is_connect(spark):
-        return max(1, int(spark.sparkContext.defaultParallelism))
-    for key in ("spark.default.parallelism", "spark.master"):
-        try:
-            value = spark.conf.get(key, None)
-        except Exception:
-            continue
-        if value and value.isdigit():
-            return int(value)
-        match = re.fullmatch(r"local\[(\d+|\*)(?:,\d+)?\]", str(value))
-        if match:
-            return int(match.group(1)) if match.group(1) != "*" else os.cpu_count() or 2
-    return os.cpu_count() or 2
 
 
 def _advise_on_granularity(infos: Sequence[FileInfo], fragments: Sequence[Any], cores: int) -> None:

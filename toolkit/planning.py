@@ -26,9 +26,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from toolkit.exceptions import InputFileError
+from toolkit.files_partitions import (
+    check_partition_keys,
+    hive_pairs,
+    partition_fields,
+    partition_types,
+    typed_value,
+)
 
 __all__ = [
     "FORMATS",
@@ -39,13 +45,13 @@ __all__ = [
     "cut",
     "inspect_files",
     "list_input",
+    "partition_fields",
     "resolve",
 ]
 
 FORMATS = ("parquet", "csv", "json")
 MAX_TASK_BYTES = 512 << 20  # uncompressed bytes per task: tasks stream, so only retry cost grows
 _GLOB = re.compile(r"[*?\[]")
-_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,10 @@ def list_input(source: Location, *, what: str = "input") -> Listing:
     """List the files of a file, a directory (recursive) or a glob, skipping hidden files.
 
     Hidden means a name starting with ``.`` or ``_`` (``_SUCCESS``, ``_temporary``,
-    ``.crc`` files), as Spark does; ``_key=value`` partition directories are kept.
+    ``.crc`` files), as Spark does; ``_key=value`` partition directories are kept. A
+    missing path, or a glob that matches no file or directory, is an
+    :class:`InputFileError` naming what was searched; an existing directory (or a
+    matched one) without files is an empty listing.
     """
     from pyarrow import fs as pafs
 
@@ -148,24 +157,29 @@ def list_input(source: Location, *, what: str = "input") -> Listing:
     info = source.fs.get_file_info(base)
     if info.type == pafs.FileType.NotFound:
         if pattern is not None:
-            return Listing(source, base, (), {})
+            raise _no_match(source, base, what, f"{base} does not exist")
         raise InputFileError(f"No {what} at {source.uri!r}: no such file or directory.")
     if info.type == pafs.FileType.File:
+        if pattern is not None:  # "a/b.parquet/*": a file has nothing below it
+            raise _no_match(source, base, what, f"{base} is a file")
         return Listing(source, posixpath.dirname(base), ((base, info.size),), {base: ()})
     selector = pafs.FileSelector(base, recursive=True)
     found = []
+    matched = pattern is None
     for entry in source.fs.get_file_info(selector):
-        if entry.type != pafs.FileType.File:
-            continue
         parts = posixpath.relpath(entry.path, base).split("/")
         if any(_hidden(part) for part in parts):
             continue
         if pattern is not None and not _glob_match(parts, pattern):
             continue
-        found.append((entry.path, entry.size))
+        matched = True  # a matched directory counts: an empty one is an empty input
+        if entry.type == pafs.FileType.File:
+            found.append((entry.path, entry.size))
+    if not matched:
+        raise _no_match(source, base, what, f"nothing under {base} matches it")
     found.sort()
-    partitions = {path: _hive(posixpath.relpath(path, base)) for path, _ in found}
-    _check_partition_keys(partitions)
+    partitions = {path: hive_pairs(posixpath.relpath(path, base)) for path, _ in found}
+    check_partition_keys(partitions)
     return Listing(source, base, tuple(found), partitions)
 
 
@@ -175,33 +189,19 @@ def inspect_files(listing: Listing, format: str, *, threads: int = 16) -> list[F
     Raises :class:`InputFileError` naming the first file that is empty, corrupt or not
     in ``format``.
     """
-    types = _partition_types(listing)
+    types = partition_types(listing.partitions)
 
     def one(item: tuple[str, int]) -> FileInfo:
         path, size = item
         schema, groups = _read_schema(listing.source.fs, path, size, format)
         raw = listing.partitions.get(path, ())
-        typed = tuple((key, _typed(value, types[key])) for key, value in raw)
+        typed = tuple((key, typed_value(value, types[key])) for key, value in raw)
         return FileInfo(path, listing.relative(path), size, schema, groups, typed)
 
     if not listing.files:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(threads, len(listing.files)))) as pool:
         return list(pool.map(one, listing.files))
-
-
-def partition_fields(files: Sequence[FileInfo]) -> list[Any]:
-    """The partition columns as pyarrow fields (the same keys in every file)."""
-    import pyarrow as pa
-
-    if not files:
-        return []
-    arrow = {"bigint": pa.int64(), "double": pa.float64(), "string": pa.string()}
-    kinds: dict[str, str] = {}
-    for info in files:
-        for key, value in info.partition:
-            kinds[key] = _merge_kind(kinds.get(key), value)
-    return [pa.field(key, arrow[kinds[key]]) for key, _ in files[0].partition]
 
 
 def cut(
@@ -320,6 +320,13 @@ def _read_schema(fs: Any, path: str, size: int, format: str) -> tuple[Any, Any]:
         ) from None
 
 
+def _no_match(source: Location, base: str, what: str, why: str) -> InputFileError:
+    return InputFileError(
+        f"No {what} matches {source.uri!r}: {why} (files and directories starting with "
+        "'_' or '.' are skipped). Check the path and the pattern for typos."
+    )
+
+
 def _hidden(name: str) -> bool:
     return name.startswith(".") or (name.startswith("_") and "=" not in name)
 
@@ -336,67 +343,6 @@ def _glob_match(parts: list[str], pattern: list[str]) -> bool:
     if not parts:
         return False
     return fnmatchcase(parts[0], pattern[0]) and _glob_match(parts[1:], pattern[1:])
-
-
-def _hive(relative: str) -> tuple[tuple[str, str | None], ...]:
-    pairs = []
-    for part in relative.split("/")[:-1]:
-        key, sep, value = part.partition("=")
-        if sep and key:
-            value = unquote(value)
-            pairs.append((unquote(key), None if value == _NULL_PARTITION else value))
-    return tuple(pairs)
-
-
-def _check_partition_keys(partitions: dict[str, tuple[tuple[str, str | None], ...]]) -> None:
-    layouts: dict[tuple[str, ...], str] = {}
-    for path, pairs in partitions.items():
-        layouts.setdefault(tuple(key for key, _ in pairs), path)
-    if len(layouts) > 1:
-        (a, first), (b, second) = list(layouts.items())[:2]
-        raise InputFileError(
-            f"The input mixes partition layouts: {first} has partition keys {list(a)} but "
-            f"{second} has {list(b)}. Point the source at one table (or a glob that selects one)."
-        )
-
-
-_INT = re.compile(r"[+-]?\d{1,18}")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-_KINDS = ("bigint", "double", "string")  # each wider than the one before
-
-
-def _kind_of(value: Any) -> str:
-    if value is None or isinstance(value, int):
-        return "bigint"
-    return "double" if isinstance(value, float) else "string"
-
-
-def _merge_kind(kind: str | None, value: Any) -> str:
-    return max(kind or "bigint", _kind_of(value), key=_KINDS.index)
-
-
-def _partition_types(listing: Listing) -> dict[str, str]:
-    """Spark-like inference per partition key: bigint, else double, else string."""
-    kinds: dict[str, str] = {}
-    for pairs in listing.partitions.values():
-        for key, value in pairs:
-            kind = (
-                "bigint"
-                if value is None or _INT.fullmatch(value)
-                else "double"
-                if _FLOAT.fullmatch(value)
-                else "string"
-            )
-            kinds[key] = max(kinds.get(key, "bigint"), kind, key=_KINDS.index)
-    return kinds
-
-
-def _typed(value: str | None, kind: str) -> Any:
-    if value is None:
-        return None
-    return int(value) if kind == "bigint" else float(value) if kind == "double" else value
 
 
 def _first_line(exc: BaseException) -> str:

@@ -40,7 +40,7 @@ def stage(commit: commits.Commit, relative: str, data: bytes, attempt: str = "a"
     temporary = f"{commit.attempts}/{attempt}.parquet"
     with commit.fs.open_output_stream(temporary) as stream:
         stream.write(data)
-    commits.publish(commit.fs, temporary, commit.staged(relative))
+    commits.publish(commit, temporary, relative)
 
 
 def test_a_retried_attempt_replaces_instead_of_duplicating(tmp_path):
@@ -89,6 +89,41 @@ def test_overwrite_replaces_the_old_output_only_at_commit(tmp_path):
     stage(commit, "k=1/new.parquet", b"new rows")
     commits.finish(commit, ["k=1/new.parquet"], b"new")
     assert tree(out) == {"_SUCCESS": b"new", "k=1/new.parquet": b"new rows"}
+
+
+def test_a_straggler_cannot_recreate_an_aborted_staging_area(tmp_path):
+    commit = commits.begin(resolve(tmp_path / "out"), mode="error", existed=False)
+    stage(commit, "k=1/a.parquet", b"a")
+    late = f"{commit.attempts}/late.parquet"
+    with commit.fs.open_output_stream(late) as stream:  # a task still writing ...
+        stream.write(b"late rows")
+    commits.abort(commit)  # ... when the job fails
+    with pytest.raises(tk.ScoringJobError, match="staging area .* is gone: the job was aborted"):
+        commits.publish(commit, late, "k=2/b.parquet")
+    with pytest.raises(FileNotFoundError):  # nor can it start a new attempt file
+        commit.fs.open_output_stream(f"{commit.attempts}/later.parquet")
+    assert not (tmp_path / "out").exists()
+
+
+def test_overwrite_of_a_plain_file_stages_beside_it_and_replaces_it_at_commit(tmp_path):
+    out = tmp_path / "out.parquet"
+    write(out, b"old file")
+    dest = resolve(out)
+    existed = commits.check_destination(dest, resolve(tmp_path / "src"), mode="overwrite")
+    commit = commits.begin(dest, mode="overwrite", existed=existed)
+    assert commit.staging == f"{tmp_path}/_scaleout_temporary_{commit.job}"
+    stage(commit, "k=1/new.parquet", b"new rows")
+    assert out.read_bytes() == b"old file"  # still there while the job runs
+    commits.abort(commit)
+    assert tree(tmp_path) == {"out.parquet": b"old file"}  # failure: kept, nothing beside it
+
+    commit = commits.begin(dest, mode="overwrite", existed=existed)
+    stage(commit, "k=1/new.parquet", b"new rows")
+    commits.finish(commit, ["k=1/new.parquet"], b"new")
+    assert tree(tmp_path) == {
+        "out.parquet/_SUCCESS": b"new",
+        "out.parquet/k=1/new.parquet": b"new rows",
+    }
 
 
 def test_destination_checks_change_nothing(tmp_path):

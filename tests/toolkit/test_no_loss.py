@@ -1,0 +1,228 @@
+"""No data lost or left behind: both engines, failed overwrites, stragglers, inputs that match nothing.
+
+Every test starts from the input that used to lose or leave data: a failing job
+over an existing output (directory or plain file), a task that publishes after
+another task failed the job, a glob with a typo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark import cloudpickle
+
+import toolkit as tk
+
+NUMERIC = ["x0", "x1", "x2", "x3", "x4"]
+ENGINES = ["files", "dataframe"]
+
+
+class FailsOnMarker:
+    """A regressor (``2 * x0``) whose batch holding ``marker`` in ``x0`` fails at once; with a
+    marker, every other batch waits until that failure happened, then ``delay`` seconds more.
+
+    Two files in two tasks: the task with the marker fails the job (touching ``flag``
+    first), the other one scores and publishes after the job failed. Not a scikit-learn
+    class, so that the fresh Python workers a failed job needs start without scipy.
+    """
+
+    _estimator_type = "regressor"
+
+    def __init__(self, marker: float | None = None, flag: str = "", delay: float = 0.0) -> None:
+        self.marker, self.flag, self.delay = marker, flag, delay
+        self.feature_names_in_ = np.array(NUMERIC, dtype=object)
+        self.n_features_in_ = len(NUMERIC)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.marker is not None:
+            if (X["x0"] == self.marker).any():
+                Path(self.flag).touch()
+                raise RuntimeError("marker row: this task fails at once")
+            deadline = time.monotonic() + 30
+            while not Path(self.flag).exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(self.delay)
+        return 2.0 * X["x0"].to_numpy(dtype=float)
+
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
+
+
+def write_table(root: Path, frame: pd.DataFrame) -> Path:
+    """``frame`` as ``part=0|1/f.parquet``: two files, so two tasks on two cores."""
+    for part in (0, 1):
+        folder = root / f"part={part}"
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = frame[frame["id"] % 2 == part]
+        pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), folder / "f.parquet")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Staging areas of any job, anywhere under ``folder``."""
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.name == "_temporary" or p.name.startswith("_scaleout_temporary_")
+    )
+
+
+def read_sorted(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values("id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory, frame) -> Path:
+    return write_table(tmp_path_factory.mktemp("no_loss") / "in", frame)
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory, frame) -> Path:
+    """The same table with one NaN feature: LogisticRegression refuses it."""
+    bad = frame.copy()
+    bad.loc[5, "x0"] = np.nan
+    return write_table(tmp_path_factory.mktemp("no_loss_bad") / "in", bad)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+class TestBothEngines:
+    """The same checks for every engine: same rows, same options, same guarantees."""
+
+    def test_rows_columns_and_success_report_are_the_same(
+        self, spark, models, frame, table, tmp_path, engine
+    ):
+        model = models["logreg"]
+        out = tmp_path / "out"
+        report = tk.score_files(model, table, out, engine=engine, spark=spark)
+        assert (report.rows_in, report.rows_out, report.rows_invalid, report.files) == (
+            600, 600, 0, 2,
+        )  # fmt: skip
+        assert report.tasks >= 1 and report.output_files >= 2
+        scored = read_sorted(out)
+        assert list(scored.columns) == [*frame.columns, "prediction", "part"]
+        np.testing.assert_array_equal(scored["prediction"], model.predict(frame[NUMERIC]))
+        success = json.loads((out / "_SUCCESS").read_text())
+        assert set(success) == {f.name for f in dataclasses.fields(tk.ScoreReport)}
+        assert success["rows_out"] == 600 and success["tasks"] == report.tasks >= 1
+        assert success["params"]["engine"] == engine
+        assert leftovers(out) == []
+
+    def test_empty_keep_columns_keeps_no_input_column(self, spark, models, table, tmp_path, engine):
+        out = tmp_path / "out"
+        tk.score_files(models["logreg"], table, out, keep_columns=[], engine=engine, spark=spark)
+        assert list(pd.read_parquet(out).columns) == ["prediction", "part"]  # part: the layout
+
+    def test_keep_columns_keeps_exactly_those(self, spark, models, frame, table, tmp_path, engine):
+        out = tmp_path / "out"
+        tk.score_files(
+            models["logreg"], table, out, keep_columns=["id"], handle_invalid="keep",
+            engine=engine, spark=spark,
+        )  # fmt: skip
+        assert list(read_sorted(out).columns) == ["id", "prediction", "prediction_error", "part"]
+        assert read_sorted(out)["id"].tolist() == frame["id"].tolist()
+
+    def test_failed_overwrite_keeps_the_old_output_byte_for_byte(
+        self, spark, models, table, broken, tmp_path, engine
+    ):
+        out = tmp_path / "out"
+        tk.score_files(models["logreg"], table, out, engine=engine, spark=spark)
+        before = snapshot(out)
+        assert "_SUCCESS" in before
+        with pytest.raises(tk.InvalidInputError, match="x0"):
+            tk.score_files(
+                models["logreg"], broken, out, mode="overwrite", engine=engine, spark=spark
+            )
+        assert snapshot(out) == before  # every file, _SUCCESS included, byte for byte
+        assert leftovers(tmp_path) == []
+
+    def test_failed_overwrite_of_a_plain_file_keeps_the_file(
+        self, spark, models, table, broken, tmp_path, engine
+    ):
+        out = tmp_path / "scored.parquet"
+        out.write_bytes((table / "part=0" / "f.parquet").read_bytes())
+        before = out.read_bytes()
+        with pytest.raises(tk.InvalidInputError, match="x0"):
+            tk.score_files(
+                models["logreg"], broken, out, mode="overwrite", engine=engine, spark=spark
+            )
+        assert out.is_file() and out.read_bytes() == before
+        assert leftovers(tmp_path) == []
+
+        report = tk.score_files(models["logreg"], table, out, mode="overwrite", engine=engine,
+                                spark=spark)  # fmt: skip
+        assert out.is_dir() and (out / "_SUCCESS").is_file()  # replaced at job commit only
+        assert len(pd.read_parquet(out)) == report.rows_out == 600
+        assert leftovers(tmp_path) == []
+
+    def test_a_glob_or_path_that_matches_nothing_is_an_input_error(
+        self, spark, models, table, tmp_path, engine
+    ):
+        out = tmp_path / "out"
+        for source in (f"{table}/part=*/f.parquett", f"{table}/prat=*/*.parquet",
+                       f"{table.parent}/typo/*.parquet", table / "typo"):  # fmt: skip
+            with pytest.raises(tk.InputFileError, match="No input (matches|at)") as refused:
+                tk.score_files(models["logreg"], source, out, engine=engine, spark=spark)
+            assert str(source) in str(refused.value)
+            assert not out.exists()
+
+    def test_an_empty_directory_warns_and_gives_an_empty_result(
+        self, spark, models, tmp_path, engine
+    ):
+        (tmp_path / "in").mkdir()
+        with pytest.warns(tk.ToolkitAdviceWarning, match="No rows"):
+            report = tk.score_files(
+                models["logreg"], tmp_path / "in", tmp_path / "out", engine=engine, spark=spark
+            )
+        assert (report.rows_in, report.rows_out, report.files) == (0, 0, 0)
+        assert json.loads((tmp_path / "out" / "_SUCCESS").read_text())["rows_out"] == 0
+        assert snapshot(tmp_path / "out").keys() == {"_SUCCESS"}
+
+
+@pytest.mark.slow
+def test_a_straggler_publishing_after_the_failure_leaves_nothing_behind(spark, frame, tmp_path):
+    """One task fails while the other still runs and publishes later; 20 seeded timings.
+
+    Runs 0-9 fail into a new destination with ``mode="error"``: each one proceeding
+    (failing on the marker, not refused) proves the one before left nothing behind.
+    Runs 10-19 fail as overwrites of a complete output, which must not change.
+    """
+    bad = frame.copy()
+    bad.loc[bad["id"] == 4, "x0"] = 1e6  # in part=0 only
+    source = write_table(tmp_path / "in", bad)
+    out = tmp_path / "out"
+    timing = random.Random(20260501)
+    before: dict[str, bytes] = {}
+    for run in range(20):
+        if run == 10:  # the next run into the destination proceeds, and succeeds
+            report = tk.score_files(FailsOnMarker(), source, out, mode="error", spark=spark)
+            assert report.rows_out == 600 and leftovers(tmp_path) == []
+            before = snapshot(out)
+        flag = str(tmp_path / f"failed-{run}")
+        model = FailsOnMarker(marker=1e6, flag=flag, delay=timing.uniform(0.0, 0.6))
+        mode = "overwrite" if run >= 10 else "error"
+        with pytest.raises(tk.ScoringJobError, match="marker row"):
+            tk.score_files(model, source, out, mode=mode, spark=spark)
+        assert leftovers(tmp_path) == [], f"run {run}: a staging area was left behind"
+        if run < 10:
+            assert not out.exists(), f"run {run}: the failed job left its destination"
+        else:
+            assert snapshot(out) == before, f"run {run}: the old output changed"
+    report = tk.score_files(FailsOnMarker(), source, out, mode="overwrite", spark=spark)
+    assert report.rows_out == 600 and leftovers(tmp_path) == []
+    assert (read_sorted(out)["prediction"] == 2.0 * bad["x0"]).all()
