@@ -18,6 +18,7 @@ arrived and how to fix it.
     ├── ModelLoadError(ValueError)            a model file or URI cannot be read
     │   └── UntrustedModelError               pickle without trusted=True, unknown skops types
     ├── InputFileError(ValueError)            an input file is corrupt, empty or lacks a column
+    │   └── SourceParseError(SyntaxError)     a file or cell is not parseable Python (scaleout check)
     ├── DestinationExistsError(FileExistsError) output exists and mode is not "overwrite"
     ├── ScoringJobError(RuntimeError)         a distributed scoring job failed
     ├── InvalidOptionError(ValueError)        an option has a value scaleout does not take
@@ -49,6 +50,7 @@ __all__ = [
     "ScoringJobError",
     "SchemaMismatchError",
     "SessionError",
+    "SourceParseError",
     "ToolkitAdviceWarning",
     "ToolkitError",
     "TrackingError",
@@ -103,6 +105,32 @@ class UntrustedModelError(ModelLoadError):
 
 class InputFileError(ToolkitError, ValueError):
     """An input file is corrupt, empty or lacks a required column."""
+
+
+class SourceParseError(InputFileError, SyntaxError):
+    """A file or notebook cell cannot be read or parsed as Python source.
+
+    Binary bytes, text that is not in its declared encoding, an unknown coding line,
+    notebook JSON that is not a notebook, or code nested too deeply to parse. It is an
+    :class:`~toolkit.exceptions.InputFileError` (a ``ValueError``) and a ``SyntaxError``,
+    so code that caught either keeps working. The message is one line:
+    ``where: cannot parse: reason``; ``where`` is ``path``, ``path:line`` or
+    ``path[cell N]:line``.
+
+    Examples
+    --------
+    >>> str(SourceParseError("bad.py: cannot parse: binary file", filename="bad.py"))
+    'bad.py: cannot parse: binary file'
+    """
+
+    def __init__(
+        self, message: str, *, filename: str | None = None, lineno: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.msg, self.filename, self.lineno = message, filename, lineno
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class DestinationExistsError(ToolkitError, FileExistsError):

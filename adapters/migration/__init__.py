@@ -31,8 +31,8 @@ from adapters.migration.report import (
 )
 from adapters.migration.rules import Rule, RuleBook, rulebook
 from adapters.migration.scanner import Scanner, scan_source
-from adapters.migration.sources import SourceParseError, iter_files, read_chunks
-from toolkit.exceptions import InputFileError
+from adapters.migration.sources import iter_files, read_chunks
+from toolkit.exceptions import InputFileError, SourceParseError
 
 __all__ = [
     "CheckResult",

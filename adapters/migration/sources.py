@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.migration.report import printable
-from toolkit.exceptions import InputFileError
+from toolkit.exceptions import InputFileError, SourceParseError
 
 __all__ = ["Chunk", "SourceParseError", "iter_files", "notebook_cells", "read_chunks"]
 
@@ -32,32 +32,6 @@ _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "__pycache__", ".ipynb_checkpoints", "node_modules", ".tox"}
 )
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "debug"})
-
-
-class SourceParseError(InputFileError, SyntaxError):
-    """A file or notebook cell cannot be read or parsed as Python source.
-
-    Binary bytes, text that is not in its declared encoding, an unknown coding line,
-    notebook JSON that is not a notebook, or code nested too deeply to parse. It is an
-    :class:`~toolkit.exceptions.InputFileError` (a ``ValueError``) and a ``SyntaxError``,
-    so code that caught either keeps working. The message is one line:
-    ``where: cannot parse: reason``; ``where`` is ``path``, ``path:line`` or
-    ``path[cell N]:line``.
-
-    Examples
-    --------
-    >>> str(SourceParseError("bad.py: cannot parse: binary file", filename="bad.py"))
-    'bad.py: cannot parse: binary file'
-    """
-
-    def __init__(
-        self, message: str, *, filename: str | None = None, lineno: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.msg, self.filename, self.lineno = message, filename, lineno
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
