@@ -5,12 +5,15 @@ with destination ``D`` and a fresh job id ``J``:
 
 1. **Check** (driver, before anything is written): ``D`` is refused when it lies
    inside the source or contains it, and, unless ``mode="overwrite"``, when it
-   exists at all. A refused call changes nothing on disk.
+   exists at all (a directory holding nothing but abandoned staging areas, see
+   below, counts as new). A refused call changes nothing on disk.
 2. **Begin** (driver): create the job's staging area ``S``: ``D/_temporary/J/`` when
    ``D`` is a directory or new; ``<parent of D>/_scaleout_temporary_J/`` when ``D``
    is an existing plain file that ``overwrite`` will replace (the file stays in place
    until step 4). Spark, pandas and pyarrow skip names starting with ``_``, so
    readers see nothing of the job yet. This is the only place ``S`` is created.
+   ``S/_owner`` records who runs the job (host, pid, process start time, when it
+   began), and every abandoned staging area of ``D`` is removed first.
 3. **Task commit** (worker, per fragment; files engine): write
    ``S/_attempts/<uuid>.parquet`` (unique per attempt), close it, then move it to
    ``S/<output path>``, a name derived from the input fragment. The move replaces,
@@ -32,6 +35,16 @@ with destination ``D`` and a fresh job id ``J``:
    created it. A failed ``overwrite`` keeps the previous output (directory or file)
    untouched, and no failed run leaves a ``_SUCCESS``.
 
+Abandoned runs: a driver killed mid-job (``kill -9``, a lost node) leaves ``S``
+behind, and nothing else will remove it. A staging area is abandoned when its
+``_owner`` names this host and no live process with that pid and start time, or
+another host and a job older than :data:`toolkit.commit_stale.LEASE_SECONDS`
+(24 h; a driver on another host cannot be asked). ``mode="error"`` proceeds into a
+destination that holds nothing but abandoned staging (and removes it), and says
+that an earlier run did not finish when it refuses; step 2 removes every
+abandoned staging area of ``D``, so ``overwrite`` never leaves stale ones. A live
+job's staging area is never touched.
+
 What is not atomic: step 4 moves files one by one (a rename each on local disks
 and HDFS, a copy on object stores). A driver that dies during step 4 leaves part
 of the new output visible without ``_SUCCESS``; readers that wait for
@@ -50,6 +63,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import json
 import posixpath
 import time
 import uuid
@@ -58,6 +73,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.commit_stale import OWNER, find_staging, owner_record
 from toolkit.exceptions import DestinationExistsError, InvalidOptionError, ScoringJobError
 from toolkit.planning import Location
 
@@ -112,11 +128,26 @@ def check_destination(destination: Location, source: Location, *, mode: str) -> 
             f"The destination {destination.uri!r} {where} the source {source.uri!r}; scoring "
             "must never write over its own input. Choose a destination outside the source."
         )
-    exists = destination.fs.get_file_info(dest).type != pafs.FileType.NotFound
+    fs = destination.fs
+    exists = fs.get_file_info(dest).type != pafs.FileType.NotFound
     if exists and mode != "overwrite":
+        stale = find_staging(fs, dest)
+        live = [area for area in stale if not area.abandoned]
+        only_staging = _only_staging(fs, dest)
+        if stale and not live and only_staging:
+            return False  # nothing but abandoned staging areas: begin() removes them
+        message = f"The destination {destination.uri!r} already exists."
+        abandoned = [area for area in stale if area.abandoned]
+        if abandoned:
+            message += (
+                f" It holds the staging area of {len(abandoned)} earlier run(s) that did not "
+                f"finish ({abandoned[0].describe()}): that output was never completed."
+            )
+        if live and only_staging:
+            message += f" A run is writing it now ({live[0].describe()}); wait for it to end."
         raise DestinationExistsError(
-            f"The destination {destination.uri!r} already exists. Choose a new path, or pass "
-            "mode='overwrite' (the CLI: --mode overwrite) to replace it."
+            message + " Choose a new path, or pass mode='overwrite' (the CLI: --mode overwrite) "
+            "to replace it."
         )
     return exists
 
@@ -133,7 +164,12 @@ def begin(destination: Location, *, mode: str, existed: bool) -> Commit:
     else:
         staging = f"{root}/{TEMPORARY}/{job}"
     commit = Commit(fs, root, job, mode, existed, staging, replaces_file=is_file)
+    for area in find_staging(fs, root):
+        if area.abandoned:  # its driver is gone: nothing will ever finish or remove it
+            _delete(fs, area.path)
     fs.create_dir(commit.attempts, recursive=True)
+    with fs.open_output_stream(f"{staging}/{OWNER}") as stream:
+        stream.write(json.dumps(owner_record(root, job)).encode())
     return commit
 
 
@@ -271,6 +307,22 @@ def _remove_previous_output(commit: Commit) -> None:
             fs.delete_dir(entry.path)
         else:
             fs.delete_file(entry.path)
+
+
+def _only_staging(fs: Any, root: str) -> bool:
+    """Whether the directory ``root`` holds nothing but ``_temporary``."""
+    from pyarrow import fs as pafs
+
+    try:
+        entries = fs.get_file_info(pafs.FileSelector(root))
+    except OSError:  # a plain file
+        return False
+    return [posixpath.basename(entry.path) for entry in entries] == [TEMPORARY]
+
+
+def _delete(fs: Any, path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        fs.delete_dir(path)
 
 
 def _inside(path: str, parent: str) -> bool:

@@ -59,7 +59,8 @@ def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) 
             frame = reader.load(_spark_uri(run.source, run.source.path))
             keep = _kept(run, frame.columns, partitions)
             check_output_free(scorer, [*keep, *partitions])
-            needed = [*keep, *scorer.features, *partitions]
+            features = [c for c in scorer.features if c in frame.columns]  # score() names the rest
+            needed = [*keep, *features, *partitions]
             frame = frame.select(*[F.col(f"`{c}`") for c in dict.fromkeys(needed)])
             scored = score(
                 scorer.model(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 from pyspark import cloudpickle
 
 import toolkit as tk
+from toolkit import commit as commits
+from toolkit.planning import resolve
 
 NUMERIC = ["x0", "x1", "x2", "x3", "x4"]
 ENGINES = ["files", "dataframe"]
@@ -226,3 +229,63 @@ def test_a_straggler_publishing_after_the_failure_leaves_nothing_behind(spark, f
     report = tk.score_files(FailsOnMarker(), source, out, mode="overwrite", spark=spark)
     assert report.rows_out == 600 and leftovers(tmp_path) == []
     assert (read_sorted(out)["prediction"] == 2.0 * bad["x0"]).all()
+
+
+# -- a driver killed mid-job ---------------------------------------------------------------
+
+KILLED_DRIVER = """
+import os, sys
+from toolkit import commit as commits
+from toolkit.planning import resolve
+
+dest = resolve(sys.argv[1])
+commit = commits.begin(dest, mode="overwrite", existed=os.path.exists(sys.argv[1]))
+with commit.fs.open_output_stream(f"{commit.attempts}/a.parquet") as stream:
+    stream.write(b"half a job")
+commits.publish(commit, f"{commit.attempts}/a.parquet", "part=0/f.parquet")
+os._exit(9)  # as kill -9: no abort, no cleanup
+"""
+
+
+def kill_a_driver_writing(destination: Path) -> None:
+    """Start a real driver process that begins a job into ``destination`` and dies."""
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_DRIVER, str(destination)],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 9, done.stderr[-2000:]
+    assert leftovers(destination), "the killed driver should have left its staging area"
+
+
+def test_a_rerun_proceeds_into_a_destination_holding_only_an_abandoned_job(
+    spark, models, table, tmp_path
+):
+    out = tmp_path / "out"
+    kill_a_driver_writing(out)
+    report = tk.score_files(models["logreg"], table, out, mode="error", spark=spark)
+    assert report.rows_out == 600 and leftovers(tmp_path) == []
+    assert "_SUCCESS" in snapshot(out)
+
+
+def test_a_refusal_says_an_earlier_run_did_not_finish_and_overwrite_removes_it(
+    spark, models, table, tmp_path
+):
+    out = tmp_path / "out"
+    tk.score_files(models["logreg"], table, out, spark=spark)
+    kill_a_driver_writing(out)
+    with pytest.raises(tk.DestinationExistsError, match=r"earlier run\(s\) that did not finish"):
+        tk.score_files(models["logreg"], table, out, spark=spark)
+    tk.score_files(models["logreg"], table, out, mode="overwrite", spark=spark)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_live_job_is_never_taken_for_an_abandoned_one(tmp_path):
+    out = tmp_path / "out"
+    live = commits.begin(resolve(out), mode="error", existed=False)  # this process: alive
+    with pytest.raises(tk.DestinationExistsError, match="A run is writing it now"):
+        commits.check_destination(resolve(out), resolve(tmp_path / "in"), mode="error")
+    other = commits.begin(resolve(out), mode="overwrite", existed=True)
+    assert Path(live.staging).is_dir() and Path(other.staging).is_dir()
+    commits.abort(other)
+    commits.abort(live)
+    assert leftovers(tmp_path) == []
