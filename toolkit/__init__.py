@@ -21,6 +21,7 @@ from toolkit.exceptions import (
     SchemaMismatchError,
     ScoringJobError,
     SessionError,
+    SourceParseError,
     ToolkitAdviceWarning,
     ToolkitError,
     TrackingError,
@@ -34,6 +35,7 @@ from toolkit.files import ScoreReport, score_files
 from toolkit.models import fingerprint, load_model, save_model
 from toolkit.scoring import register_udf, score, scoring_udf
 from toolkit.session import is_connect, session
+from toolkit.streaming import score_stream
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ __all__ = [
     "ScoreReport",
     "ScoringJobError",
     "SessionError",
+    "SourceParseError",
     "ToolkitAdviceWarning",
     "ToolkitError",
     "TrackingError",
@@ -64,6 +67,7 @@ __all__ = [
     "save_model",
     "score",
     "score_files",
+    "score_stream",
     "scoring_udf",
     "session",
     "to_pandas",
