@@ -7,10 +7,11 @@ process: while a session runs, :func:`session` without ``master`` / ``remote``
 returns it, the same target returns it too, and a different target is a
 :class:`~toolkit.exceptions.SessionError` saying what runs and how to stop it.
 
-Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`, :mod:`toolkit.session_conf`):
-malformed URLs, a host that does not resolve, a port where nothing listens, conf
-values of the wrong kind; a conf value Spark refuses is an
-:class:`~toolkit.exceptions.InvalidOptionError` naming the key.
+Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`,
+:mod:`toolkit.session_conf`): malformed URLs, a host that does not resolve, a port
+where nothing listens, conf values of the wrong kind; a conf value Spark refuses
+is an :class:`~toolkit.exceptions.InvalidOptionError` naming the key, value and
+what Spark expects. Spark is blamed on Java only when Java is the problem.
 
 A local Spark Connect server (``remote="local[N]"``) listens on 127.0.0.1 only
 (unless ``spark.connect.grpc.binding.address`` says otherwise), on port 15002
@@ -19,7 +20,9 @@ when it is free, else on a free port. pyspark marks such a process by setting
 ``SPARK_CONNECT_AUTHENTICATE_TOKEN`` in ``os.environ``; child processes inherit
 them, and a child that starts its own Spark must clear them (a child that sees
 ``SPARK_CONNECT_MODE_ENABLED`` takes every pyspark call for Spark Connect).
-Stopping the session removes the first two (and ``SPARK_REMOTE``); the token stays.
+Stopping the session removes the first two (and ``SPARK_REMOTE``); the token stays
+until :func:`session` starts the next session (a client that sends a stale token to
+another server asks it for TLS).
 """
 
 from __future__ import annotations

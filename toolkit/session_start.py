@@ -36,8 +36,12 @@ _CONNECT_MARKS = ("SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
 _BINDING_ADDRESS = "spark.connect.grpc.binding.address"
 _BINDING_PORT = "spark.connect.grpc.binding.port"
 _JAVA_EXCEPTION = re.compile(r"((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)): *(.+)")
+_TOKEN = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
 # The remote each Connect session started here was asked for (session_id -> "local[2]").
 _CONNECT_TARGETS: dict[str, str] = {}
+# The token pyspark put in os.environ for a local server started here: stale once it stops,
+# and a client that sends it to another server asks for TLS the server does not speak.
+_OWN_TOKENS: set[str] = set()
 
 
 def start(
@@ -56,6 +60,8 @@ def start(
     """
     for name in _CONNECT_MARKS:  # nothing runs: marks left by a stopped Connect session lie
         os.environ.pop(name, None)
+    if os.environ.get(_TOKEN) in _OWN_TOKENS:
+        os.environ.pop(_TOKEN)
     if target.kind == "master" or target.local:
         with hidden_environment():
             _check_sql_conf(target, app_name, settings, user)
@@ -143,11 +149,15 @@ def _start_local_connect(
         # What pyspark's builder.remote("local[N]") does, with a port and address of our
         # choice: SPARK_LOCAL_REMOTE makes the client's stop() stop the server too.
         os.environ["SPARK_LOCAL_REMOTE"] = "1"
+        given_token = os.environ.get(_TOKEN)
         try:
             ConnectSession._start_connect_server(target.url, dict(options))
         except Exception as exc:
             os.environ.pop("SPARK_LOCAL_REMOTE", None)
             raise _start_error(exc, target, settings, port=port, address=address) from None
+        finally:
+            if given_token is None and _TOKEN in os.environ:
+                _OWN_TOKENS.add(os.environ[_TOKEN])
         server = ClassicSession._instantiatedSession
         server.sparkContext.setLogLevel("WARN")
         try:
