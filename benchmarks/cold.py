@@ -27,7 +27,13 @@ from typing import Any
 __all__ = ["child_environment", "child_target", "holds_cluster", "main", "run_cold"]
 
 _MARK = "BENCH-COLD "
-_TARGET_VARS = ("SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
+_TARGET_VARS = (
+    "SPARK_MASTER",
+    "SPARK_REMOTE",
+    "SPARK_CONNECT_MODE_ENABLED",
+    "SPARK_LOCAL_REMOTE",
+    "SPARK_CONNECT_AUTHENTICATE_TOKEN",
+)
 
 
 def run_cold(spec: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
@@ -40,6 +46,9 @@ def run_cold(spec: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
     from toolkit.exceptions import ScoringJobError
 
     env = child_environment()
+    token = os.environ.get("SPARK_CONNECT_AUTHENTICATE_TOKEN")
+    if token and str(spec.get("remote", "")).startswith("sc://localhost"):
+        env["SPARK_CONNECT_AUTHENTICATE_TOKEN"] = token  # the parent's own local server
     if spec.get("tracking_uri"):
         env["MLFLOW_TRACKING_URI"] = spec["tracking_uri"]
     root = str(Path(__file__).resolve().parent.parent)
@@ -114,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
 
     import toolkit as tk
+    from benchmarks.catalog import make_path
     from benchmarks.data import Table
     from benchmarks.models import load_fitted
-    from benchmarks.paths import Case, make_path
+    from benchmarks.paths import Case
 
     spark = tk.session(
         spec.get("master"), remote=spec.get("remote"), app_name="scaleout-bench-cold"

@@ -215,9 +215,9 @@ def _run(
 
     import pyspark.pandas as ps
 
-    from adapters.pandas import _hooks
+    from adapters.pandas import hooks_installed
 
-    if _hooks.installed():
+    if hooks_installed():
         notes.append("adapters.pandas hooks were already installed when raw pyspark.pandas ran.")
     for rows in sizes:
         frames["pyspark.pandas", rows] = _cached(ps.read_parquet(str(frames["_path", rows][0])),

@@ -5,11 +5,12 @@ up to two modes: ``files`` (Parquet in -> Parquet out) and ``memory`` (a cached
 DataFrame -> Spark's ``noop`` sink, which computes every row and writes none).
 A path has three methods: ``prepare`` (untimed set-up), ``run`` (the timed
 work) and ``predictions`` (untimed: what the last run produced, for the
-agreement check). The peers live in :mod:`benchmarks.peers`.
+agreement check). The peers live in :mod:`benchmarks.peers`;
+:func:`benchmarks.catalog.make_path` makes any of them by name.
 
 Examples
 --------
->>> path = make_path("score")
+>>> path = ScoreDataFrame()
 >>> path.prepare(case); path.run(case, "files")        # doctest: +SKIP
 >>> path.predictions(case, "files").head()             # doctest: +SKIP
 """
@@ -33,7 +34,7 @@ __all__ = [
     "ScoreFiles",
     "ScoringPath",
     "SparkPath",
-    "make_path",
+    "read_output",
 ]
 
 
@@ -209,24 +210,6 @@ class Limit(ScoringPath):
 
     def close(self, case: Case) -> None:
         case.extras.pop(self.name).close()
-
-
-def make_path(name: str) -> ScoringPath:
-    """A new path object by name (see :data:`benchmarks.config.PATHS`).
-
-    Examples
-    --------
-    >>> make_path("limit").kind
-    'limit'
-    """
-    from benchmarks import peers
-
-    classes = {
-        cls.name: cls
-        for cls in (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreFiles, Limit, HandOverFloor,
-                    peers.MlflowUDF, peers.PredictBatchUDF)
-    }  # fmt: skip
-    return classes[name]()
 
 
 def read_output(directory: Path) -> Any:

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.agreement import check_agreement, check_rows, check_sanity, reference
+from benchmarks.catalog import make_path
 from benchmarks.config import BenchConfig
 from benchmarks.data import Table, read_table
 from benchmarks.display import Display
 from benchmarks.memory import MemorySampler
 from benchmarks.models import Fitted
-from benchmarks.paths import Case, make_path
+from benchmarks.paths import Case
 from benchmarks.protocol import Sample, Task, measure
 
 __all__ = ["Context", "cold_suite", "scaling_suite", "scoring_suite", "task_count"]

@@ -21,6 +21,13 @@ TEST_CONF = {
 }
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that takes the Spark fixture starts a JVM: it is ``slow``, outside the fast lane."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def spark():
     remote = os.environ.get("SPARK_REMOTE") or None
@@ -32,7 +39,13 @@ def spark():
 
 # Variables that pick a Spark target; a local Connect server also sets the last two in
 # its parent. A child process of a test gets its target explicitly instead.
-TARGET_VARS = ("SPARK_MASTER", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
+TARGET_VARS = (
+    "SPARK_MASTER",
+    "SPARK_REMOTE",
+    "SPARK_CONNECT_MODE_ENABLED",
+    "SPARK_LOCAL_REMOTE",
+    "SPARK_CONNECT_AUTHENTICATE_TOKEN",
+)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ arrived and how to fix it.
 ::
 
     ToolkitError
-    ├── SessionError(RuntimeError)            no Java, Java too old, Spark will not start
+    ├── SessionError(RuntimeError)            no/old Java, bad or unreachable master/remote, another session running
     ├── DriverMemoryError(MemoryError)        refusing to collect too many rows to the driver
     ├── MissingDependencyError(ImportError)   an optional library is not installed
     ├── UnsupportedInputError(TypeError)      data of a kind scaleout does not take
@@ -68,7 +68,8 @@ class ToolkitError(Exception):
 
 
 class SessionError(ToolkitError, RuntimeError):
-    """Spark cannot start: Java is missing or too old, or the master is unreachable."""
+    """Spark cannot start: Java is missing or too old, the master/remote URL is malformed or
+    unreachable, or another session runs in this process."""
 
 
 class DriverMemoryError(ToolkitError, MemoryError):
@@ -142,7 +143,8 @@ class ScoringJobError(ToolkitError, RuntimeError):
 
 
 class InvalidOptionError(ToolkitError, ValueError):
-    """An option has a value scaleout does not take (``mode="append"``, ``engine="x"``)."""
+    """An option or Spark conf value scaleout or Spark does not take (``mode="append"``,
+    ``engine="x"``, ``spark.sql.shuffle.partitions="many"``)."""
 
 
 class UnsupportedPandasAPIError(ToolkitError, NotImplementedError):

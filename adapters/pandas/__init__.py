@@ -47,9 +47,25 @@ __all__ = [
     "fallback_report",
     "get_backend",
     "get_fallback",
+    "hooks_installed",
     "set_backend",
     "set_fallback",
 ]
+
+
+def hooks_installed() -> bool:
+    """Whether the adapter has patched pandas-on-Spark's classes in this process.
+
+    Raw ``pyspark.pandas`` measured after that point is not raw any more.
+
+    Examples
+    --------
+    >>> isinstance(hooks_installed(), bool)
+    True
+    """
+    from adapters.pandas import _hooks
+
+    return _hooks.installed()
 
 
 def __getattr__(name: str) -> Any:

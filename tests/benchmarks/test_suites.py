@@ -6,10 +6,11 @@ import pytest
 
 from benchmarks import suites
 from benchmarks.agreement import AgreementError
+from benchmarks.catalog import make_path
 from benchmarks.config import BenchConfig
 from benchmarks.display import Display
 from benchmarks.memory import MemorySampler
-from benchmarks.paths import Limit, make_path
+from benchmarks.paths import Limit
 
 pytestmark = pytest.mark.slow
 
