@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit._worker import Scorer
-from toolkit.commit import Commit, publish
-from toolkit.exceptions import InputFileError, ToolkitError
+from toolkit.commit import Commit, publish, record_failure, recorded_failure
+from toolkit.exceptions import (
+    InputFileError,
+    InvalidInputError,
+    ModelLoadError,
+    SchemaMismatchError,
+    ToolkitError,
+    UnsupportedMethodError,
+)
 from toolkit.planning import Fragment
 
 __all__ = [
+    "DETERMINISTIC",
     "STATS_DDL",
     "FileJob",
     "FileSpec",
@@ -31,6 +39,10 @@ __all__ = [
 ]
 
 STATS_DDL = "fragment long, rows_in long, rows_out long, rows_invalid long"
+# Errors a retry cannot fix: the same data and model fail the same way on every attempt.
+DETERMINISTIC = (
+    InputFileError, InvalidInputError, ModelLoadError, SchemaMismatchError, UnsupportedMethodError,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,10 +71,23 @@ class FileJob:
 
 
 def run_tasks(job: FileJob, task_ids: Iterable[int]) -> Iterator[dict[str, int]]:
-    """Score every fragment of the given tasks; one stats row per fragment."""
+    """Score every fragment of the given tasks; one stats row per fragment.
+
+    An error retrying cannot fix (:data:`DETERMINISTIC`) is recorded in the staging
+    area before it is raised, and any attempt that finds such a record raises it at
+    once instead of scoring (:func:`toolkit.commit.record_failure`).
+    """
     for task in task_ids:
         for i in job.tasks[task]:
-            yield score_fragment(job, job.fragments[i])
+            earlier = recorded_failure(job.commit)
+            if earlier is not None:
+                raise earlier
+            try:
+                stats = score_fragment(job, job.fragments[i])
+            except DETERMINISTIC as exc:
+                record_failure(job.commit, exc)
+                raise
+            yield stats
 
 
 def run_tasks_arrow(job: FileJob, batches: Iterable[Any]) -> Iterator[Any]:

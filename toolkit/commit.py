@@ -77,12 +77,23 @@ from toolkit.commit_stale import OWNER, find_staging, owner_record
 from toolkit.exceptions import DestinationExistsError, InvalidOptionError, ScoringJobError
 from toolkit.planning import Location
 
-__all__ = ["MODES", "Commit", "abort", "begin", "check_destination", "finish", "publish"]
+__all__ = [
+    "MODES",
+    "Commit",
+    "abort",
+    "begin",
+    "check_destination",
+    "finish",
+    "publish",
+    "record_failure",
+    "recorded_failure",
+]
 
 MODES = ("error", "overwrite")
 TEMPORARY = "_temporary"
 FILE_STAGING = "_scaleout_temporary_"  # + job id, beside a plain-file destination
 SUCCESS = "_SUCCESS"
+FAILED = "_failed"  # in the staging area: an error retrying cannot fix
 
 
 @dataclass(frozen=True)
@@ -199,6 +210,37 @@ def publish(commit: Commit, temporary: str, relative: str) -> None:
             f"failed), so {relative!r} is not published. Nothing to fix here; see the job's "
             "first error."
         ) from None
+
+
+def record_failure(commit: Commit, error: BaseException) -> None:
+    """Task side: record an error no retry can fix, so that the job stops at once.
+
+    Other attempts refuse to start (:func:`recorded_failure`), and the driver, which
+    watches for the record, cancels the job instead of letting Spark retry the task
+    ``spark.task.maxFailures`` times.
+    """
+    from pyarrow import fs as pafs
+
+    with contextlib.suppress(OSError):  # the staging area may be gone (aborted)
+        if commit.fs.get_file_info(commit.staging).type == pafs.FileType.Directory:
+            record = {"type": type(error).__name__, "message": str(error)}
+            with commit.fs.open_output_stream(f"{commit.staging}/{FAILED}") as stream:
+                stream.write(json.dumps(record).encode())
+
+
+def recorded_failure(commit: Commit) -> BaseException | None:
+    """The error a task recorded with :func:`record_failure`, rebuilt; None when none was."""
+    from toolkit import exceptions
+
+    try:
+        with commit.fs.open_input_stream(f"{commit.staging}/{FAILED}") as stream:
+            record = json.loads(stream.read())
+    except (OSError, ValueError):
+        return None
+    kind = getattr(exceptions, str(record.get("type")), None)
+    if not (isinstance(kind, type) and issubclass(kind, exceptions.ToolkitError)):
+        kind = ScoringJobError
+    return kind(str(record.get("message", "")))
 
 
 def finish(

@@ -20,6 +20,7 @@ the Spark jobs lives in :mod:`toolkit.files_spark`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -240,7 +241,8 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
     )  # fmt: skip
     outputs = {f.output: (f.file, f.rows) for f in fragments}
     try:
-        with JobGuard(spark):  # on failure: cancel, and wait for the last running task
+        failed = functools.partial(commits.recorded_failure, commit)
+        with JobGuard(spark, cancel_when=lambda: failed() is not None):  # see files_spark
             if progress is None:
                 stats = run_job(spark, job)
             else:
@@ -271,8 +273,11 @@ def _score_with_files(run: _Run, get_spark: Callable[[], Any], progress: Any) ->
 
         commits.finish(commit, [f.output for f in fragments], success)
         report = reports[0]
-    except BaseException:
+    except BaseException as exc:
+        recorded = commits.recorded_failure(commit) if isinstance(exc, Exception) else None
         commits.abort(commit)
+        if recorded is not None and type(recorded) is not type(exc):
+            raise recorded from None  # the task's own error, not "job cancelled"
         raise
     if progress is not None:
         watcher.done()

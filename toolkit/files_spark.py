@@ -5,7 +5,10 @@ classic Spark, an operation tag on Spark Connect. When the call fails (or is
 interrupted), :class:`JobGuard` cancels what still runs under that tag and, on
 classic Spark, waits until Spark's status tracker shows no task of those jobs still
 running, so that the commit protocol's abort (:func:`toolkit.commit.abort`) runs
-after the last straggler, never before it. Spark Connect exposes no task status:
+after the last straggler, never before it. Given ``cancel_when``, it also cancels
+the jobs as soon as that returns True: the files engine passes "a task recorded an
+error no retry can fix", so such an error stops the job on its first attempt
+instead of after ``spark.task.maxFailures`` attempts. Spark Connect exposes no task status:
 there the staging area's refusal (:func:`toolkit.commit.publish`) stops a
 straggler instead.
 
@@ -20,8 +23,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from toolkit._filetask import STATS_DDL, FileJob, run_tasks, run_tasks_arrow
@@ -40,11 +45,21 @@ class JobGuard:
     is left to Spark (the staging area refuses it, see :mod:`toolkit.commit`).
     """
 
-    def __init__(self, spark: Any, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        spark: Any,
+        *,
+        timeout: float = 60.0,
+        cancel_when: Callable[[], bool] | None = None,
+        interval: float = 0.25,
+    ) -> None:
         self.spark = spark
         self.tag = f"scaleout-score-files-{uuid.uuid4().hex}"
         self.timeout = timeout
+        self.cancel_when, self.interval = cancel_when, interval
         self._saved: dict[str, str | None] = {}
+        self._done = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def __enter__(self) -> JobGuard:
         if is_connect(self.spark):
@@ -53,9 +68,15 @@ class JobGuard:
             context = self.spark.sparkContext
             self._saved = {key: context.getLocalProperty(key) for key in _GROUP_KEYS}
             context.setJobGroup(self.tag, "scaleout score_files", interruptOnCancel=False)
+        if self.cancel_when is not None:
+            self._watcher = threading.Thread(target=self._watch, name="scaleout-guard", daemon=True)
+            self._watcher.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self._done.set()
+        if self._watcher is not None:
+            self._watcher.join()
         try:
             if kind is not None:
                 self.stop()
@@ -67,14 +88,29 @@ class JobGuard:
                 for key, value in self._saved.items():
                     context.setLocalProperty(key, value)  # type: ignore[arg-type]
 
+    def _watch(self) -> None:
+        """Cancel the jobs as soon as ``cancel_when`` says so (a task recorded a failure
+        no retry can fix), instead of letting Spark retry the task."""
+        assert self.cancel_when is not None
+        while not self._done.wait(self.interval):
+            try:
+                if self.cancel_when():
+                    self._cancel()
+                    return
+            except Exception:  # watching must never break the job
+                continue
+
+    def _cancel(self) -> None:
+        if is_connect(self.spark):
+            self.spark.interruptTag(self.tag)
+        else:
+            self.spark.sparkContext.cancelJobGroup(self.tag)
+
     def stop(self) -> bool:
         """Cancel this block's jobs; True once no task of them runs (classic Spark only)."""
         try:
-            if is_connect(self.spark):
-                self.spark.interruptTag(self.tag)
-                return False
-            self.spark.sparkContext.cancelJobGroup(self.tag)
-            return self._wait_idle()
+            self._cancel()
+            return False if is_connect(self.spark) else self._wait_idle()
         except Exception:  # the session may be gone; the staging area still refuses
             return False
 

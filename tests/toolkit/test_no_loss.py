@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import subprocess
 import sys
@@ -289,3 +290,68 @@ def test_a_live_job_is_never_taken_for_an_abandoned_one(tmp_path):
     commits.abort(other)
     commits.abort(live)
     assert leftovers(tmp_path) == []
+
+
+# -- errors retrying cannot fix ------------------------------------------------------------
+
+RETRY_SCRIPT = """
+import json, os, sys
+import numpy as np, pandas as pd
+from sklearn.linear_model import LogisticRegression
+import toolkit as tk
+
+
+class Counting(LogisticRegression):
+    '''Touches calls/<partition>-<attempt number> on every call.'''
+
+    def predict(self, X):
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        name = f"{ctx.partitionId()}-{ctx.attemptNumber()}"
+        open(os.path.join(self.calls, name), "a").close()
+        return super().predict(X)
+
+
+root = sys.argv[1]
+rng = np.random.default_rng(0)
+frame = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])
+model = Counting().fit(frame, frame["a"] > 0)
+model.calls = os.path.join(root, "calls")
+os.makedirs(model.calls)
+os.makedirs(os.path.join(root, "in"))
+bad = frame.copy()
+bad.loc[3, "a"] = np.nan
+bad.iloc[:200].to_parquet(os.path.join(root, "in", "f0.parquet"), index=False)
+frame.iloc[200:].to_parquet(os.path.join(root, "in", "f1.parquet"), index=False)
+spark = tk.session("local[2,4]", conf={"spark.ui.enabled": "false"})  # 4 attempts per task
+spark.sparkContext.setLogLevel("OFF")
+try:
+    tk.score_files(model, os.path.join(root, "in"), os.path.join(root, "out"), spark=spark)
+    error = None
+except Exception as exc:
+    error = type(exc).__name__
+print("RESULT " + json.dumps({
+    "error": error, "calls": sorted(os.listdir(model.calls)),
+    "out": os.path.exists(os.path.join(root, "out")),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_an_error_retrying_cannot_fix_stops_the_job_on_its_first_attempt(tmp_path):
+    """On a master that retries (``local[2,4]``: 4 attempts), a refused value fails once."""
+    drop = ("SPARK_REMOTE", "SPARK_MASTER", "SPARK_LOCAL_REMOTE", "SPARK_CONNECT", "PYSPARK_REMOTE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}  # classic local[2,4]
+    done = subprocess.run(
+        [sys.executable, "-c", RETRY_SCRIPT, str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    result = json.loads(lines[-1][len("RESULT ") :])
+    assert result["error"] == "InvalidInputError", result
+    retried = [call for call in result["calls"] if not call.endswith("-0")]
+    assert result["calls"] and retried == [], result  # no task scored again (4 attempts before)
+    assert result["out"] is False, result
