@@ -39,6 +39,7 @@ from toolkit.exceptions import (
     ModelLoadError,
     ToolkitAdviceWarning,
     UnsupportedInputError,
+    first_line,
 )
 from toolkit.models import load_skops
 from toolkit.session import is_connect
@@ -125,7 +126,7 @@ class SklearnStageReader(MLReader):
         except Exception as exc:
             raise ModelLoadError(
                 f"No Spark ML stage at {path!r} (its metadata cannot be read: "
-                f"{_first_line(exc)}). Check the path."
+                f"{first_line(exc)}). Check the path."
             ) from None
         expected = f"{self.cls.__module__}.{self.cls.__name__}"
         if metadata.get("class") != expected:
@@ -232,11 +233,6 @@ def _warn_on_version_change(path: str, saved: dict[str, Any]) -> None:
             ToolkitAdviceWarning,
             stacklevel=4,
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:300] if lines else type(exc).__name__
 
 
 class PersistedStage(MLReadable, MLWritable):

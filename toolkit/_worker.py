@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.exceptions import InvalidInputError, SchemaMismatchError
+from toolkit.exceptions import InvalidInputError, SchemaMismatchError, first_line
 from toolkit.schema import OutputSpec
 
 _CACHE: OrderedDict[str, Any] = OrderedDict()
@@ -241,7 +241,7 @@ class Scorer:
 
     def _diagnose(self, model: Any, row: Any, good: Any, exc: Exception) -> str:
         """Name the column and value that make the model refuse ``row``."""
-        message = _first_line(exc)
+        message = first_line(exc)
         for col in self.features:
             value = _plain(row.iloc[0][col])
             if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -308,9 +308,3 @@ class Scorer:
 def _plain(value: Any) -> Any:
     """numpy scalars as plain Python values, so messages read ``nan``, not ``np.float64(nan)``."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    return text[:300]

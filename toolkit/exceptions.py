@@ -58,6 +58,7 @@ __all__ = [
     "UnsupportedMethodError",
     "UnsupportedPandasAPIError",
     "UntrustedModelError",
+    "first_line",
     "from_worker_error",
     "worker_errors",
 ]
@@ -157,6 +158,23 @@ class TrackingError(ToolkitError, RuntimeError):
 
 class ToolkitAdviceWarning(UserWarning):
     """The call works, but there is a faster or safer way to do it."""
+
+
+def first_line(exc: BaseException, *, limit: int = 300) -> str:
+    """The first line of an exception's message (its type name when it has none), shortened.
+
+    Library errors often carry a whole stack or a long dump; a ToolkitError quotes
+    only this line as the cause.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad value\n  at Some.java:12"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]
 
 
 @contextlib.contextmanager
