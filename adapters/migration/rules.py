@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adapters.migration.alternatives import ALTERNATIVES
-from adapters.migration.gotchas import GOTCHAS, NORMALISED
+from adapters.migration.gotchas import GOTCHAS
+from adapters.migration.normalised import NORMALISED
 from adapters.migration.surface import TOP_LEVEL, Missing, Surface, surface
 
 __all__ = [

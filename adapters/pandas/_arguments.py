@@ -1,6 +1,6 @@
 """Argument normalisation: make pandas-on-Spark take what pandas takes, or say it cannot.
 
-Adjustments come from :data:`adapters.migration.gotchas.NORMALISED` (a single label
+Adjustments come from :data:`adapters.migration.normalised.NORMALISED` (a single label
 where pandas-on-Spark wants a list; keywords it has no use for), and keywords
 pandas-on-Spark lacks are dropped when they carry the pandas default. What is left is
 checked against the rule book: a blocker there means the call cannot run natively.
