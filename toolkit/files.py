@@ -95,11 +95,12 @@ def score_files(
     features, method, output_col, handle_invalid
         As in :func:`toolkit.score`.
     keep_columns : list of str, optional
-        Input columns to copy to the output (default: all). Partition columns are kept
-        by the layout either way.
+        Input columns to copy to the output (default: all; ``[]``: none), on both
+        engines. Partition columns are kept by the layout either way.
     mode : {"error", "overwrite"}
-        An existing destination is refused unless ``"overwrite"``. The destination may
-        never lie inside the source or contain it.
+        An existing destination is refused unless ``"overwrite"``, which replaces it
+        (directory or file) only once the new output is complete, on both engines. The
+        destination may never lie inside the source or contain it.
     format : {"parquet", "csv", "json"}
         The input format (``engine="dataframe"`` takes any Spark format).
     batch_size : int, optional

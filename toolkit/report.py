@@ -22,7 +22,9 @@ class ScoreReport:
 
     ``rows_out`` = ``rows_in`` - skipped rows; ``rows_invalid`` counts the rows the
     model refused (skipped, or kept with a null prediction). ``seconds`` is the
-    wall time of the call, not counting Spark's start-up.
+    wall time of the call, not counting Spark's start-up. ``tasks`` is the number of
+    Spark tasks that scored (files engine), or of Spark partitions that wrote output
+    (dataframe engine); ``output_files`` the number of data files published.
 
     Examples
     --------
