@@ -14,10 +14,13 @@ $ scaleout info
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
+from toolkit.cli_completion import add_completion
 from toolkit.cli_info import add_info
+from toolkit.cli_model import add_model
 from toolkit.cli_score import add_score
 from toolkit.cli_words import one_line_warnings, to_flags
 from toolkit.exceptions import ToolkitError
@@ -40,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 0
-    prog = f"scaleout {args.command}"
+    prog = " ".join(filter(None, ("scaleout", args.command, getattr(args, "action", None))))
     try:
         with one_line_warnings(prog):
             return args.run(args)
@@ -50,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `scaleout ... | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes it at exit
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,8 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (add_info, _add_check, add_score, _add_demo, _add_bench):
+    for add in (add_info, _add_check, add_score, add_model, _add_demo, _add_bench):
         add(commands)
+    add_completion(commands).set_defaults(root_parser=parser)
     return parser
 
 
