@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit import commit as commits
-from toolkit._filetask import FileJob, FileSpec
+from toolkit._filetask import FileJob, FileSpec, parquet_write_options
 from toolkit._worker import Scorer
 from toolkit.exceptions import (
     InputFileError,
@@ -57,7 +57,7 @@ from toolkit.report import ScoreReport
 from toolkit.scoring import check_output_free, make_scorer
 from toolkit.validation import check_columns
 
-__all__ = ["ENGINES", "ScoreReport", "score_files"]
+__all__ = ["ENGINES", "ScoreReport", "parquet_write_options", "score_files"]
 
 ENGINES = ("files", "dataframe")
 DEFAULT_BATCH_SIZE = 65_536
