@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.data import Table
     from benchmarks.models import load_fitted
     from benchmarks.paths import Case
+    from toolkit.files_spark import cores
 
     spark = tk.session(
         spec.get("master"), remote=spec.get("remote"), app_name="scaleout-bench-cold"
@@ -139,9 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         fitted = load_fitted(spec["model"], features=table.feature_names,
                              directory=spec["models_dir"])  # fmt: skip
         fitted.mlflow_uri = spec.get("mlflow_uri")
-        cores = max(1, int(spark.sparkContext.defaultParallelism)) if not tk.is_connect(
-            spark) else os.cpu_count() or 1  # fmt: skip
-        case = Case(spark, table, fitted, Path(spec["outdir"]), cores)
+        case = Case(spark, table, fitted, Path(spec["outdir"]), cores(spark))
         path = make_path(spec["path"])
         path.prepare(case)
         prepare_seconds = time.perf_counter() - started

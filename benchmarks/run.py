@@ -30,6 +30,7 @@ from benchmarks.display import Display
 from benchmarks.memory import MemorySampler
 from benchmarks.protocol import summarize
 from benchmarks.suites import Context, cold_suite, scaling_suite, scoring_suite, task_count
+from toolkit.files_spark import cores
 
 __all__ = ["run_bench"]
 
@@ -53,7 +54,7 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
         own = spark is None
         if own:
             spark = tk.session(config.master, app_name="scaleout-bench")
-        ctx = Context(config, spark, _cores(spark), show, MemorySampler())
+        ctx = Context(config, spark, cores(spark), show, MemorySampler())
         if own:
             stack.callback(lambda: ctx.spark.stop())  # the session may be restarted for cold
         show.stage(f"data: {config.rows:,} rows x {config.features} features")
@@ -141,16 +142,6 @@ def _cold(ctx: Context, first: Any, table: Any, *, own: bool, notes: list[str]) 
         return cold_suite(ctx, first, table, models_dir=first.sklearn_path.parent)
     finally:
         ctx.spark = tk.session(master, app_name="scaleout-bench")
-
-
-def _cores(spark: Any) -> int:
-    import os
-
-    import toolkit as tk
-
-    if tk.is_connect(spark):
-        return os.cpu_count() or 1
-    return max(1, int(spark.sparkContext.defaultParallelism))
 
 
 def _fit(ctx: Context, table: Any) -> tuple[dict[str, Any], Any]:

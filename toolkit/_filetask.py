@@ -24,6 +24,7 @@ from toolkit.exceptions import (
     SchemaMismatchError,
     ToolkitError,
     UnsupportedMethodError,
+    first_line,
 )
 from toolkit.planning import Fragment
 
@@ -168,7 +169,7 @@ def _read(job: FileJob, spec: FileSpec, fragment: Fragment) -> Iterator[Any]:
         raise
     except Exception as exc:
         raise InputFileError(
-            f"{spec.path} could not be read as {job.format} ({_first_line(exc)}). "
+            f"{spec.path} could not be read as {job.format} ({first_line(exc)}). "
             "Remove or replace the file."
         ) from None
 
@@ -236,8 +237,3 @@ def _stats_schema() -> Any:
     return pa.schema(
         [(name, pa.int64()) for name in ("fragment", "rows_in", "rows_out", "rows_invalid")]
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:300]

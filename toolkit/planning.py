@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.exceptions import InputFileError
+from toolkit.exceptions import InputFileError, first_line
 from toolkit.files_partitions import (
     check_partition_keys,
     hive_pairs,
@@ -130,7 +130,7 @@ def resolve(uri: str | os.PathLike) -> Location:
     try:
         filesystem, path = pafs.FileSystem.from_uri(text)
     except Exception as exc:
-        raise InputFileError(f"Cannot open {text!r}: {_first_line(exc)}.") from None
+        raise InputFileError(f"Cannot open {text!r}: {first_line(exc)}.") from None
     if filesystem.type_name == "local":
         path = os.path.realpath(path)
     return Location(filesystem, path.rstrip("/") or "/", text)
@@ -315,7 +315,7 @@ def _read_schema(fs: Any, path: str, size: int, format: str) -> tuple[Any, Any]:
         raise
     except Exception as exc:
         raise InputFileError(
-            f"{path} is not a readable {format} file ({_first_line(exc)}). Remove or replace it, "
+            f"{path} is not a readable {format} file ({first_line(exc)}). Remove or replace it, "
             "or pass format=... if it is another format."
         ) from None
 
@@ -343,8 +343,3 @@ def _glob_match(parts: list[str], pattern: list[str]) -> bool:
     if not parts:
         return False
     return fnmatchcase(parts[0], pattern[0]) and _glob_match(parts[1:], pattern[1:])
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:300]
