@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,8 +67,32 @@ def test_help_reads_well(capsys):
     for option in ("MODEL INPUT OUTPUT", "--method M", "--features A,B", "--output-col C",
                    "--keep-columns A,B", "--mode {error,overwrite}",
                    "--handle-invalid {error,skip,keep}", "--engine {files,dataframe}",
-                   "--master URL", "--trusted", "examples:"):  # fmt: skip
+                   "--master URL", "--trusted", "--trust NAME", "--conf KEY=VALUE",
+                   "--batch-size N", "--quiet", "--format F", "examples:"):  # fmt: skip
         assert option in text, option
+
+
+def test_bash_completion_knows_commands_flags_and_choices(capsys, tmp_path):
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "scaleout.bash"
+    script.write_text(capsys.readouterr().out)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(f"'{w}'" for w in words)
+        probe = (f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+                 '_scaleout; printf "%s\\n" "${COMPREPLY[@]}"')  # fmt: skip
+        done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True)
+        return done.stdout.split()
+
+    assert {"info", "check", "score", "model", "demo", "bench", "completion"} <= set(
+        complete("scaleout", "")
+    )
+    assert complete("scaleout", "score", "m.skops", "--ba") == ["--batch-size"]
+    assert "predict_proba" in complete("scaleout", "score", "--method", "")
+    assert complete("scaleout", "model", "") == ["inspect", "convert"]
+    assert "--force" in complete("scaleout", "model", "convert", "--")
+    assert complete("scaleout", "check", "x.py", "--format", "") == ["text", "json"]
 
 
 @pytest.mark.slow
@@ -133,6 +158,8 @@ def test_dataframe_engine_and_overwrite_from_the_cli(spark, inputs, tmp_path, ca
             "--engine", "dataframe", "--mode", "overwrite", "--handle-invalid", "skip",
             "--output-col", "label", "--verbose"]  # fmt: skip
     assert main(args) == 0
-    assert "rows out" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "rows out" in printed
+    assert not re.search(r"\btasks\W+0\b", printed)  # a count that does not apply is left out
     scored = pd.read_parquet(out)
     assert len(scored) == 600 and "label" in scored.columns and "part" in scored.columns
