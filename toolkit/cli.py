@@ -149,8 +149,10 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--workdir", default="scaleout-demo", help="where data and outputs go")
     sub.add_argument(
-        "--master", default=None, help="Spark master (default: SPARK_MASTER or local[*])"
-    )
+        "--master", default=None, metavar="URL",
+        help="Spark master, or sc://host:port for Spark Connect "
+        "(default: SPARK_REMOTE, SPARK_MASTER, else local[*])",
+    )  # fmt: skip
 
 
 def _run_demo(args: argparse.Namespace) -> int:

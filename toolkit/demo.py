@@ -121,7 +121,7 @@ def run_demo(
     )  # fmt: skip
 
     say(f"4/5 scoring {rows:,} rows file to file through {uri}")
-    spark = tk.session(master)
+    spark = tk.session(remote=master) if str(master).startswith("sc://") else tk.session(master)
     scored = work / "scored"
     bar = ConsoleProgress(stream=out)
     params = {"model_uri": uri, "source": str(customers), "destination": str(scored)}
