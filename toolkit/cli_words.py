@@ -110,7 +110,8 @@ def _convert_hint(match: re.Match[str]) -> str:
 
 
 # (pattern, replacement) applied in order; the first ones drop hints meant for Python users
-# that already name the flag, the last one catches option names said on their own.
+# that already name the flag; option names said on their own are translated before
+# ``name=value`` forms, so a value is never mistaken for an option name.
 _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r" \((?:the CLI: )?--[^()]*\)"), ""),
     (re.compile(r" \(--[\w-]+ on the command line\)"), ""),
@@ -122,7 +123,7 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
         _convert_hint,
     ),
     (re.compile(r"\bleave (?:features=None|features unset)"), "leave out --features"),
-    (re.compile(r"(?<![\w.-])features (names|has|lists)\b"), r"--features \1"),
+    (re.compile(r"(?<![\w./-])features (names|has|lists)\b"), r"--features \1"),
     (
         re.compile(r"\bconf\[(?P<key>'[^']*')\] = (?P<value>'[^']*')"),
         lambda m: f"--conf {_literal(m.group('key'))}={_literal(m.group('value'))}",
@@ -131,11 +132,11 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
         re.compile(r"\bconf=\{'(?P<key>[^']*)': (?:'(?P<value>[^']*)'|\.\.\.)\}"),
         lambda m: f"--conf {m.group('key')}={m.group('value') or 'VALUE'}",
     ),
-    (re.compile(rf"(?<![\w.-])(?P<name>{_NAMES})=(?P<value>{_VALUE})"), _flag_value),
     (
-        re.compile(rf"(?<![\w.'\"-])(?P<name>{_NAMES})(?![\w'\"=-])"),
+        re.compile(rf"(?<![\w.'\"=/\\-])(?P<name>{_NAMES})(?![\w'\"=/\\-])"),
         lambda m: FLAGS[m.group("name")] if "_" in m.group("name") else m.group("name"),
     ),  # fmt: skip
+    (re.compile(rf"(?<![\w.=/\\-])(?P<name>{_NAMES})=(?P<value>{_VALUE})(?![/\\])"), _flag_value),
 ]
 
 

@@ -93,6 +93,7 @@ def test_bash_completion_knows_commands_flags_and_choices(capsys, tmp_path):
     assert complete("scaleout", "model", "") == ["inspect", "convert"]
     assert "--force" in complete("scaleout", "model", "convert", "--")
     assert complete("scaleout", "check", "x.py", "--format", "") == ["text", "json"]
+    assert complete("scaleout", "completion", "") == ["bash"]
 
 
 @pytest.mark.slow

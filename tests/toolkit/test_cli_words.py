@@ -285,6 +285,8 @@ def test_guess_format_by_extension(files, tmp_path):
         ("Use engine='dataframe' (the CLI: --engine dataframe).", "Use --engine dataframe."),
         ("conf['spark.x'] = '1' cannot change", "--conf spark.x=1 cannot change"),
         ("a\n  multi-line   message", "a multi-line message"),
+        ("/in/mode=overwrite/batch_size/a.parquet is empty", "/in/mode=overwrite/batch_size/a.parquet is empty"),
+        ("'output_col' is a column; keep_columns=['output_col']", "'output_col' is a column; --keep-columns output_col"),
         ("an MLflow model saved with serialization_format='pickle'", "an MLflow model saved with serialization_format='pickle'"),
     ],
 )  # fmt: skip
