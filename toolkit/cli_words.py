@@ -122,6 +122,11 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
         ),
         _convert_hint,
     ),
+    # Spark targets: --master takes classic URLs and sc:// (Connect); the rest is environment
+    (re.compile(r"\b(?:master|remote)='([^']*)' \(from (SPARK_\w+)\)"), r"\2=\1"),
+    (re.compile(r"\bmaster='([^']*)'"), r"--master \1"),
+    (re.compile(r"\bremote='(sc://[^']*)'"), r"--master \1"),
+    (re.compile(r"\bremote='([^']*)'"), r"SPARK_REMOTE=\1"),
     (re.compile(r"\bleave (?:features=None|features unset)"), "leave out --features"),
     (re.compile(r"(?<![\w./-])features (names|has|lists)\b"), r"--features \1"),
     (
