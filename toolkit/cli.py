@@ -22,7 +22,7 @@ from toolkit.cli_completion import add_completion
 from toolkit.cli_info import add_info
 from toolkit.cli_model import add_model
 from toolkit.cli_score import add_score
-from toolkit.cli_words import one_line_warnings, to_flags
+from toolkit.cli_words import one_line, one_line_warnings, to_flags
 from toolkit.exceptions import ToolkitError
 
 __all__ = ["main"]
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `scaleout ... | head`: the reader left, not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes it at exit
         return 0
+    except OSError as exc:  # the machine said no (permissions, disk full): its words, one line
+        print(f"{prog}: error: {one_line(str(exc))}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -158,3 +158,10 @@ def _sklearn() -> str:
     import sklearn
 
     return sklearn.__version__
+
+
+def test_an_unwritable_out_is_one_line(capsys, saved):
+    args = ["model", "convert", str(saved / "pipeline.pkl"), "/proc/nope/m.skops", "--trusted"]
+    code, _, err = run(capsys, *args)
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("scaleout model convert: error: ")
