@@ -102,8 +102,8 @@ def test_scores_a_directory_end_to_end(request, inputs, frame, models, tmp_path)
     args = ["score", str(inputs / "model.skops"), str(inputs / "in"), str(out),
             "--method", "predict_proba", "--keep-columns", "id,color"]  # fmt: skip
     if os.environ.get("SPARK_REMOTE"):  # a Connect client of this suite's server
-        request.getfixturevalue("spark")
-        done = scaleout(*args, remote="sc://localhost:15002")
+        port = request.getfixturevalue("spark").conf.get("spark.connect.grpc.binding.port")
+        done = scaleout(*args, remote=f"sc://localhost:{port}")
     else:
         done = scaleout(*args, "--master", "local[2]")
     assert done.returncode == 0, done.stderr[-3000:]
