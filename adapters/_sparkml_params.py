@@ -17,9 +17,9 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCols, HasLabelCol, HasSeed
 
 from toolkit.bridge import DEFAULT_MAX_ROWS
-from toolkit.models import SCORING_METHODS
-from toolkit.schema import DEFAULT_OUTPUT_COLS
-from toolkit.scoring import HANDLE_INVALID
+from toolkit.models.api import SCORING_METHODS
+from toolkit.scoring.api import HANDLE_INVALID
+from toolkit.scoring.schema import DEFAULT_OUTPUT_COLS
 
 __all__ = ["SklearnEstimatorParams", "SklearnStageParams"]
 

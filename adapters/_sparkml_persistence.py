@@ -41,8 +41,8 @@ from toolkit.exceptions import (
     UnsupportedInputError,
     first_line,
 )
-from toolkit.models import load_skops
-from toolkit.session import is_connect
+from toolkit.models.api import load_skops
+from toolkit.session.api import is_connect
 
 __all__ = ["PersistedStage", "SklearnStageReader", "SklearnStageWriter", "trusted_types"]
 

@@ -36,7 +36,7 @@ from toolkit.exceptions import (
     UnsupportedMethodError,
     worker_errors,
 )
-from toolkit.scoring import score as tk_score
+from toolkit.scoring.api import score as tk_score
 
 __all__ = ["DistributedModel"]
 

@@ -38,9 +38,9 @@ from adapters._sparkml_params import SklearnEstimatorParams, SklearnStageParams
 from adapters._sparkml_persistence import PersistedStage, trusted_types
 from toolkit.bridge import DEFAULT_MAX_ROWS, frame_kind, to_pandas
 from toolkit.exceptions import DriverMemoryError, SchemaMismatchError, UnsupportedInputError
-from toolkit.models import load_model
-from toolkit.schema import check_method, output_spec
-from toolkit.scoring import score
+from toolkit.models.api import load_model
+from toolkit.scoring.api import score
+from toolkit.scoring.schema import check_method, output_spec
 
 __all__ = ["SklearnEstimator", "SklearnTransformer", "trusted_types"]
 

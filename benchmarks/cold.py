@@ -90,7 +90,7 @@ def child_target(spark: Any, master: str | None) -> dict[str, str]:
     real job on a Connect cluster would be); a second local server would compete for
     its port.
     """
-    from toolkit.session import is_connect
+    from toolkit.session.api import is_connect
 
     if master:
         return {"master": master}
@@ -111,7 +111,7 @@ def holds_cluster(spark: Any) -> bool:
     >>> holds_cluster(tk.session("local[2]"))  # doctest: +SKIP
     False
     """
-    from toolkit.session import is_connect
+    from toolkit.session.api import is_connect
 
     return not is_connect(spark) and not spark.sparkContext.master.startswith("local")
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.data import Table
     from benchmarks.models import load_fitted
     from benchmarks.paths import Case
-    from toolkit.files_spark import cores
+    from toolkit.files.jobs import cores
 
     spark = tk.session(
         spec.get("master"), remote=spec.get("remote"), app_name="scaleout-bench-cold"

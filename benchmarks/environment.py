@@ -72,7 +72,7 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[package] = "not installed"
     try:
-        from toolkit.session import check_java
+        from toolkit.session.api import check_java
 
         out["java"] = str(check_java())
     except Exception as exc:  # noqa: BLE001 - recorded, not fatal

@@ -109,7 +109,7 @@ def _files(model: Any, parts: list[Path], features: list[str], out: Path) -> Non
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from toolkit.files import parquet_write_options
+    from toolkit.files.api import parquet_write_options
 
     if out.exists():
         shutil.rmtree(out)

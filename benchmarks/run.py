@@ -30,7 +30,7 @@ from benchmarks.display import Display
 from benchmarks.memory import MemorySampler
 from benchmarks.protocol import summarize
 from benchmarks.suites import Context, cold_suite, scaling_suite, scoring_suite, task_count
-from toolkit.files_spark import cores
+from toolkit.files.jobs import cores
 
 __all__ = ["run_bench"]
 
@@ -38,7 +38,7 @@ __all__ = ["run_bench"]
 def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
     """Run the benchmark described by ``config``; write and return the results.
 
-    ``spark``: an existing session to use (default: a new ``toolkit.session``, stopped at
+    ``spark``: an existing session to use (default: a new ``toolkit.session.api``, stopped at
     the end).
     """
     import toolkit as tk

@@ -31,11 +31,11 @@ from toolkit.exceptions import (
     UntrustedModelError,
     worker_errors,
 )
-from toolkit.files import ScoreReport, score_files
-from toolkit.models import fingerprint, load_model, save_model
-from toolkit.scoring import register_udf, score, scoring_udf
-from toolkit.session import is_connect, session
-from toolkit.streaming import score_stream
+from toolkit.files.api import ScoreReport, score_files
+from toolkit.models.api import fingerprint, load_model, save_model
+from toolkit.scoring.api import register_udf, score, scoring_udf
+from toolkit.scoring.streaming import score_stream
+from toolkit.session.api import is_connect, session
 
 __version__ = "0.1.0"
 

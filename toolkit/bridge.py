@@ -348,7 +348,7 @@ def _pandas_to_spark(pdf: pd.DataFrame, index_col: list[str] | None) -> Any:
     from pyspark.sql.pandas.types import from_arrow_type
     from pyspark.sql.types import StructField, StructType
 
-    from toolkit.session import active_session
+    from toolkit.session.api import active_session
 
     index_meta: dict[str, dict[str, Any]] = {}
     frame = pdf

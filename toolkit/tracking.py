@@ -22,8 +22,8 @@ from dataclasses import asdict
 from typing import Any
 
 from toolkit.exceptions import MissingDependencyError, TrackingError
-from toolkit.mlflow_models import check_tracking_server, store_errors
-from toolkit.models import fingerprint, load_model, loadable_skops_bytes
+from toolkit.models.api import fingerprint, load_model, loadable_skops_bytes
+from toolkit.models.mlflow_source import check_tracking_server, store_errors
 
 __all__ = ["log_model", "set_alias", "tracked_run", "version_tags"]
 

@@ -4,7 +4,7 @@ Every top-level pandas name (``DataFrame``, ``read_csv``, ``merge``, ``cut``, ``
 ...) resolves against the active backend when it is used:
 
 - ``"pandas"`` (default): plain pandas, zero overhead;
-- ``"spark"``: pandas-on-Spark on ``toolkit.session()``.
+- ``"spark"``: pandas-on-Spark on ``toolkit.session.api()``.
 
 Choose with :func:`set_backend`, a ``with backend("spark"):`` block, or
 ``$SCALEOUT_BACKEND``. On the spark backend, pandas APIs pandas-on-Spark lacks follow

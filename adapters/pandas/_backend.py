@@ -122,7 +122,7 @@ def _spark() -> Any:
     """Import pandas-on-Spark, install the fallback hooks, make sure scaleout's session is used."""
     from adapters.migration.surface import import_pyspark_pandas
     from adapters.pandas._hooks import install
-    from toolkit.session import active_session
+    from toolkit.session.api import active_session
 
     ps = import_pyspark_pandas()
     install()

@@ -19,7 +19,7 @@ import pytest
 from adapters.migration import SourceParseError, check_paths, rulebook, scan_source
 from adapters.migration.scanner import MAX_NESTING
 from adapters.migration.sources import notebook_cells, read_chunks
-from toolkit.cli import main
+from toolkit.cli.main import main
 from toolkit.exceptions import InputFileError, ToolkitError
 
 GOOD = "import pandas as pd\ndf = pd.read_csv('x.csv')\ndf['v'].median()\n"

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from adapters.migration import check_paths, rulebook, scan_source
-from toolkit.cli import main
+from toolkit.cli.main import main
 
 
 def found(source: str) -> list[tuple[str, str]]:

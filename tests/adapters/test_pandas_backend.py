@@ -137,7 +137,7 @@ def test_spark_names_resolve_to_pandas_on_spark(spark, tmp_path):
         assert pd.NA is pandas.NA and pd.Timestamp is pandas.Timestamp  # values stay pandas'
         assert pd.Grouper is pandas.Grouper  # builds a local object
         assert pd.concat([pd.DataFrame({"x": [1]}), pd.DataFrame({"x": [2]})]).shape == (2, 1)
-    assert default_session() is spark  # toolkit.session()'s session, not a new one
+    assert default_session() is spark  # toolkit.session.api()'s session, not a new one
 
 
 def test_arguments_pandas_accepts_are_accepted(sales):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.cli import config_from_args, parser
-from toolkit.cli import main as scaleout
+from toolkit.cli.main import main as scaleout
 from toolkit.exceptions import InvalidOptionError
 
 ROOT = Path(__file__).resolve().parents[2]

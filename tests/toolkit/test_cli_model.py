@@ -10,7 +10,7 @@ import joblib
 import pytest
 
 import toolkit as tk
-from toolkit.cli import main
+from toolkit.cli.main import main
 
 NUMERIC = ["x0", "x1", "x2", "x3", "x4"]
 
@@ -46,7 +46,7 @@ def test_inspect_text(capsys, saved, models):
 
 
 def test_inspect_json_matches_what_score_writes(capsys, saved, models):
-    from toolkit.scoring import make_scorer
+    from toolkit.scoring.api import make_scorer
 
     path = saved / "pipeline.skops"
     code, out, _ = run(capsys, "model", "inspect", str(path), "--json")

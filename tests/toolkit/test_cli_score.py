@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.cli import main
+from toolkit.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 NUMERIC = ["x0", "x1", "x2", "x3", "x4"]

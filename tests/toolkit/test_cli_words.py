@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.cli import main
-from toolkit.cli_score import guess_format
-from toolkit.cli_words import to_flags
+from toolkit.cli.main import main
+from toolkit.cli.score import guess_format
+from toolkit.cli.words import to_flags
 
 REPO = Path(__file__).resolve().parents[2]
 SCALEOUT = REPO / ".venv" / "bin" / "scaleout"

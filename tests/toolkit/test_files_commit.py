@@ -20,8 +20,8 @@ from pyspark import cloudpickle
 from sklearn.linear_model import LogisticRegression
 
 import toolkit as tk
-from toolkit import commit as commits
-from toolkit.planning import resolve
+from toolkit.files import commit as commits
+from toolkit.files.plan import resolve
 
 
 def write(path: Path, data: bytes) -> None:

@@ -24,8 +24,8 @@ import pytest
 from pyspark import cloudpickle
 
 import toolkit as tk
-from toolkit import commit as commits
-from toolkit.planning import resolve
+from toolkit.files import commit as commits
+from toolkit.files.plan import resolve
 
 NUMERIC = ["x0", "x1", "x2", "x3", "x4"]
 ENGINES = ["files", "dataframe"]
@@ -236,8 +236,8 @@ def test_a_straggler_publishing_after_the_failure_leaves_nothing_behind(spark, f
 
 KILLED_DRIVER = """
 import os, sys
-from toolkit import commit as commits
-from toolkit.planning import resolve
+from toolkit.files import commit as commits
+from toolkit.files.plan import resolve
 
 dest = resolve(sys.argv[1])
 commit = commits.begin(dest, mode="overwrite", existed=os.path.exists(sys.argv[1]))

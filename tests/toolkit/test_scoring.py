@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.schema import output_spec
+from toolkit.scoring.schema import output_spec
 
 CASES = [
     ("logreg", "predict"),

@@ -130,8 +130,8 @@ def test_register_udf_for_sql(spark, frame, models):
 def test_large_model_travels_as_a_broadcast(spark, frame, tmp_path):
     from sklearn.ensemble import RandomForestClassifier
 
-    from toolkit._worker import BROADCAST_BYTES
-    from toolkit.scoring import make_scorer
+    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.worker import BROADCAST_BYTES
 
     big = RandomForestClassifier(n_estimators=60, random_state=0)
     big.fit(frame[NUMERIC], frame["x0"] + frame["x1"] > 0)

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 import toolkit as tk
-from toolkit.session import _java_major, check_java
+from toolkit.session.api import _java_major, check_java
 
 
 def test_fixture_session_has_arrow_on_and_user_conf_wins(spark):

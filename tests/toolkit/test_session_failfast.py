@@ -18,8 +18,8 @@ import textwrap
 import pytest
 
 import toolkit as tk
-from toolkit.session import active_session
-from toolkit.session_checks import parse_target
+from toolkit.session.api import active_session
+from toolkit.session.checks import parse_target
 
 SECONDS = 30  # the promise: a named error within 30 s
 _SPARK_VARS = ("SPARK_REMOTE", "SPARK_MASTER", "MASTER", "SPARK_CONNECT_MODE_ENABLED")

@@ -105,7 +105,7 @@ def test_a_replayed_batch_keeps_the_version_it_had(spark, registry, tmp_path):
 
 
 def test_a_version_that_fails_to_load_keeps_the_old_one(spark, registry, tmp_path):
-    from toolkit.streaming import _Follower
+    from toolkit.scoring.streaming import _Follower
 
     follower = _Follower.start(
         "models:/follow@champion", follow_alias=True, trusted=False,

@@ -21,6 +21,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import toolkit as tk
+from toolkit.models.skops_io import check_skops_archive
 
 
 class Payload:
@@ -288,7 +289,7 @@ def test_real_models_pass_the_archive_limits(tmp_path):
     X = np.random.default_rng(1).normal(size=(300, 4))
     model = RandomForestClassifier(n_estimators=30, random_state=0).fit(X, X[:, 0] > 0)
     path = tk.save_model(model, tmp_path / "forest.skops")
-    tk.models.check_skops_archive(path, origin=str(path))
+    check_skops_archive(path, origin=str(path))
     compressed = tmp_path / "compressed.skops"
     import skops.io as sio
 

@@ -8,7 +8,7 @@ the conf Spark has parsed, and stops what it started when that conf is refused.
 
 Examples
 --------
->>> from toolkit.session_checks import parse_target
+>>> from toolkit.session.checks import parse_target
 >>> spark = start(parse_target("local[2]", kind="master", source="master="),
 ...               app_name="demo", settings={}, user={})  # doctest: +SKIP
 """
@@ -24,8 +24,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitError
-from toolkit.session_checks import Target, connect_port
-from toolkit.session_conf import conf_error
+from toolkit.session.checks import Target, connect_port
+from toolkit.session.conf import conf_error
 
 __all__ = ["cause", "check_sql_values", "connect_target", "hidden_environment", "start"]
 

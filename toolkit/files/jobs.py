@@ -4,12 +4,12 @@ Every Spark job of one ``score_files`` call runs under its own tag: a job group 
 classic Spark, an operation tag on Spark Connect. When the call fails (or is
 interrupted), :class:`JobGuard` cancels what still runs under that tag and, on
 classic Spark, waits until Spark's status tracker shows no task of those jobs still
-running, so that the commit protocol's abort (:func:`toolkit.commit.abort`) runs
+running, so that the commit protocol's abort (:func:`toolkit.files.commit.abort`) runs
 after the last straggler, never before it. Given ``cancel_when``, it also cancels
 the jobs as soon as that returns True: the files engine passes "a task recorded an
 error no retry can fix", so such an error stops the job on its first attempt
 instead of after ``spark.task.maxFailures`` attempts. Spark Connect exposes no task status:
-there the staging area's refusal (:func:`toolkit.commit.publish`) stops a
+there the staging area's refusal (:func:`toolkit.files.commit.publish`) stops a
 straggler instead.
 
 Examples
@@ -29,9 +29,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from toolkit._filetask import STATS_DDL, FileJob, run_tasks, run_tasks_arrow
 from toolkit.exceptions import ScoringJobError, ToolkitError, worker_errors
-from toolkit.session import is_connect
+from toolkit.files.task import STATS_DDL, FileJob, run_tasks, run_tasks_arrow
+from toolkit.session.api import is_connect
 
 __all__ = ["JobGuard", "cores", "job_failure", "run_job"]
 
@@ -42,7 +42,7 @@ class JobGuard:
     """Tag the Spark jobs started inside the block; on an exception, stop them all first.
 
     ``timeout`` bounds the wait for running tasks (seconds); a task that outlives it
-    is left to Spark (the staging area refuses it, see :mod:`toolkit.commit`).
+    is left to Spark (the staging area refuses it, see :mod:`toolkit.files.commit`).
     """
 
     def __init__(

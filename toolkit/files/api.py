@@ -2,20 +2,20 @@
 
 Spark schedules, pyarrow moves the data. The driver lists the input, reads every
 footer, validates the schema of every file against the model and cuts the files
-into fragments at row-group boundaries (:mod:`toolkit.planning`). Spark then runs
+into fragments at row-group boundaries (:mod:`toolkit.files.plan`). Spark then runs
 one task per group of fragments, with Spark's retries and speculation: an RDD job
 on classic Spark, ``mapInArrow`` over ``spark.range(n_tasks)`` on Spark Connect.
 Inside a task pyarrow reads, the model scores vectorised batches,
 pyarrow writes, and only a stats row per fragment goes back through Spark
-(:mod:`toolkit._filetask`). Output becomes visible through the commit protocol
-in :mod:`toolkit.commit`: nothing lost, nothing doubled, ``_SUCCESS`` last.
+(:mod:`toolkit.files.task`). Output becomes visible through the commit protocol
+in :mod:`toolkit.files.commit`: nothing lost, nothing doubled, ``_SUCCESS`` last.
 
 ``engine="dataframe"`` runs the same request through Spark DataFrames instead
 (``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write`` into the job's
 staging area), for formats pyarrow cannot read or when Spark SQL semantics are
 wanted; its output is published by the same commit protocol, so both engines keep
 the old output until the new one is complete. Running, cancelling and waiting for
-the Spark jobs lives in :mod:`toolkit.files_spark`.
+the Spark jobs lives in :mod:`toolkit.files.jobs`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit import commit as commits
-from toolkit._filetask import FileJob, FileSpec, parquet_write_options
-from toolkit._worker import Scorer
 from toolkit.exceptions import (
     InputFileError,
     InvalidOptionError,
@@ -40,8 +37,9 @@ from toolkit.exceptions import (
     ScoringJobError,
     ToolkitAdviceWarning,
 )
-from toolkit.files_spark import JobGuard, cores, run_job
-from toolkit.planning import (
+from toolkit.files import commit as commits
+from toolkit.files.jobs import JobGuard, cores, run_job
+from toolkit.files.plan import (
     FORMATS,
     FileInfo,
     Listing,
@@ -52,10 +50,12 @@ from toolkit.planning import (
     partition_fields,
     resolve,
 )
-from toolkit.progress import ProgressCallback, StagingWatcher
-from toolkit.report import ScoreReport
-from toolkit.scoring import check_output_free, make_scorer
-from toolkit.validation import check_columns
+from toolkit.files.progress import ProgressCallback, StagingWatcher
+from toolkit.files.report import ScoreReport
+from toolkit.files.task import FileJob, FileSpec, parquet_write_options
+from toolkit.scoring.api import check_output_free, make_scorer
+from toolkit.scoring.checks import check_columns
+from toolkit.scoring.worker import Scorer
 
 __all__ = ["ENGINES", "ScoreReport", "parquet_write_options", "score_files"]
 
@@ -108,10 +108,10 @@ def score_files(
     engine : {"files", "dataframe"}
         ``files``: pyarrow inside Spark tasks (fast); ``dataframe``: Spark DataFrames.
     spark : SparkSession or callable returning one, optional
-        Default: the active session, else :func:`toolkit.session`. A callable is
+        Default: the active session, else :func:`toolkit.session.api`. A callable is
         called only once the input and destination have been checked.
     progress : callable, optional
-        Called with a :class:`toolkit.progress.Progress` as fragments finish.
+        Called with a :class:`toolkit.files.progress.Progress` as fragments finish.
     track : bool
         Log the job as an MLflow run (parameters, the report's metrics, the report as
         ``score_report.json``) on MLflow's default store; an unreachable store fails
@@ -175,7 +175,7 @@ def score_files(
     }
     run = _Run(scorer, src, dst, listing, keep, mode, format, batch_size, params, started)
     if engine == "dataframe":
-        from toolkit.files_dataframe import score_with_dataframes
+        from toolkit.files.dataframe_engine import score_with_dataframes
 
         existed = commits.check_destination(dst, _source_root(src, listing), mode=mode)
         report = score_with_dataframes(run, existed=existed, spark=_session_getter(spark))
@@ -351,7 +351,7 @@ def _source_root(source: Location, listing: Listing) -> Location:
 
 def _session_getter(spark: Any) -> Callable[[], Any]:
     if spark is None:
-        from toolkit.session import active_session
+        from toolkit.session.api import active_session
 
         return active_session
     return spark if callable(spark) and not hasattr(spark, "range") else (lambda: spark)

@@ -38,7 +38,7 @@ with destination ``D`` and a fresh job id ``J``:
 Abandoned runs: a driver killed mid-job (``kill -9``, a lost node) leaves ``S``
 behind, and nothing else will remove it. A staging area is abandoned when its
 ``_owner`` names this host and no live process with that pid and start time, or
-another host and a job older than :data:`toolkit.commit_stale.LEASE_SECONDS`
+another host and a job older than :data:`toolkit.files.stale.LEASE_SECONDS`
 (24 h; a driver on another host cannot be asked). ``mode="error"`` proceeds into a
 destination that holds nothing but abandoned staging (and removes it), and says
 that an earlier run did not finish when it refuses; step 2 removes every
@@ -73,9 +73,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.commit_stale import OWNER, find_staging, owner_record
 from toolkit.exceptions import DestinationExistsError, InvalidOptionError, ScoringJobError
-from toolkit.planning import Location
+from toolkit.files.plan import Location
+from toolkit.files.stale import OWNER, find_staging, owner_record
 
 __all__ = [
     "MODES",

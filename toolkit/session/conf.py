@@ -1,4 +1,4 @@
-"""Check the ``conf`` given to :func:`toolkit.session`, and word Spark's refusals of it.
+"""Check the ``conf`` given to :func:`toolkit.session.api`, and word Spark's refusals of it.
 
 Spark takes any string at start-up and refuses a bad value at the first query,
 with a JVM trace; a bad size even stops the JVM before Spark can say why. Types

@@ -3,7 +3,7 @@
 Each check answers in words and within seconds what Spark would otherwise answer
 minutes later with a JVM stack trace: a malformed ``master`` / ``remote``, a host
 name that does not resolve, a port where nothing listens, a port already taken
-for a local Spark Connect server. Conf values: :mod:`toolkit.session_conf`.
+for a local Spark Connect server. Conf values: :mod:`toolkit.session.conf`.
 
 Examples
 --------

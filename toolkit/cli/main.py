@@ -3,7 +3,7 @@
 Each subcommand is a pair ``add_<name>(subparsers)`` / ``run_<name>(args)``, here or in
 ``toolkit/cli_<name>.py``; adapters and benchmarks are imported lazily, inside the
 ``run`` functions. Every error and warning a command prints is one line in flag words
-(:mod:`toolkit.cli_words`).
+(:mod:`toolkit.cli.words`).
 
 Examples
 --------
@@ -18,11 +18,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from toolkit.cli_completion import add_completion
-from toolkit.cli_info import add_info
-from toolkit.cli_model import add_model
-from toolkit.cli_score import add_score
-from toolkit.cli_words import one_line, one_line_warnings, to_flags
+from toolkit.cli.completion import add_completion
+from toolkit.cli.info import add_info
+from toolkit.cli.model import add_model
+from toolkit.cli.score import add_score
+from toolkit.cli.words import one_line, one_line_warnings, to_flags
 from toolkit.exceptions import ToolkitError
 
 __all__ = ["main"]
@@ -159,7 +159,7 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from toolkit.demo import run_demo
+    from toolkit.cli.demo import run_demo
 
     run_demo(rows=args.rows, train_rows=args.train_rows, workdir=args.workdir, master=args.master)
     return 0

@@ -20,7 +20,7 @@ from toolkit.exceptions import (
     UntrustedModelError,
     first_line,
 )
-from toolkit.skops_io import Trusted, check_skops_archive, load_skops
+from toolkit.models.skops_io import Trusted, check_skops_archive, load_skops
 
 __all__ = [
     "SCORING_METHODS",
@@ -180,7 +180,7 @@ def fingerprint(model: Any) -> str:
 
 
 def _load_path(source: str, trusted: Trusted) -> Any:
-    from toolkit.mlflow_models import is_mlflow_source
+    from toolkit.models.mlflow_source import is_mlflow_source
 
     if is_mlflow_source(source):
         return _load_mlflow(source, trusted)
@@ -210,7 +210,7 @@ def _load_path(source: str, trusted: Trusted) -> Any:
 
 def _load_mlflow(source: str, trusted: Trusted) -> Any:
     """Load the scikit-learn flavor of an MLflow model by the same rules as a file."""
-    from toolkit.mlflow_models import open_mlflow_model
+    from toolkit.models.mlflow_source import open_mlflow_model
 
     with open_mlflow_model(source) as found:
         fmt = found.serialization_format

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.exceptions import InvalidInputError, SchemaMismatchError, first_line
-from toolkit.schema import OutputSpec
+from toolkit.scoring.schema import OutputSpec
 
 _CACHE: OrderedDict[str, Any] = OrderedDict()
 _CACHE_SIZE = 4
@@ -94,7 +94,7 @@ class Scorer:
         """This scorer as it should travel in ``spark``'s plans: on classic Spark a large
         model becomes a broadcast, fetched once per executor rather than sent with every
         task. Spark Connect has no broadcasts; the bytes travel in the plan there."""
-        from toolkit.session import is_connect
+        from toolkit.session.api import is_connect
 
         small = not isinstance(self.blob, bytes) or len(self.blob) < BROADCAST_BYTES
         if small or is_connect(spark):

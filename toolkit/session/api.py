@@ -7,8 +7,8 @@ process: while a session runs, :func:`session` without ``master`` / ``remote``
 returns it, the same target returns it too, and a different target is a
 :class:`~toolkit.exceptions.SessionError` saying what runs and how to stop it.
 
-Bad requests fail before Spark starts, in words (:mod:`toolkit.session_checks`,
-:mod:`toolkit.session_conf`): malformed URLs, a host that does not resolve, a port
+Bad requests fail before Spark starts, in words (:mod:`toolkit.session.checks`,
+:mod:`toolkit.session.conf`): malformed URLs, a host that does not resolve, a port
 where nothing listens, conf values of the wrong kind; a conf value Spark refuses
 is an :class:`~toolkit.exceptions.InvalidOptionError` naming the key, value and
 what Spark expects. Spark is blamed on Java only when Java is the problem.
@@ -40,9 +40,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitAdviceWarning
-from toolkit.session_checks import CONNECT_PORT, Target, parse_target, probe
-from toolkit.session_conf import check_conf, conf_error
-from toolkit.session_start import (
+from toolkit.session.checks import CONNECT_PORT, Target, parse_target, probe
+from toolkit.session.conf import check_conf, conf_error
+from toolkit.session.start import (
     cause,
     check_sql_values,
     connect_target,

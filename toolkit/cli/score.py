@@ -39,9 +39,9 @@ _MAX_LISTED = 10_000
 
 def add_score(commands: argparse._SubParsersAction) -> None:
     """Add ``scaleout score`` and its flags to ``commands``."""
-    from toolkit.commit import MODES
-    from toolkit.files import ENGINES
-    from toolkit.scoring import HANDLE_INVALID
+    from toolkit.files.api import ENGINES
+    from toolkit.files.commit import MODES
+    from toolkit.scoring.api import HANDLE_INVALID
 
     help = "Score files with a scikit-learn model and write the predictions as Parquet."
     sub = commands.add_parser("score", help=help, description=help)
@@ -120,9 +120,9 @@ def add_trust_flags(sub: argparse.ArgumentParser) -> None:
 
 def run_score(args: argparse.Namespace) -> int:
     """Run ``scaleout score``: load, score, report; return the exit status."""
-    from toolkit.files import score_files
-    from toolkit.models import load_model
-    from toolkit.progress import ConsoleProgress
+    from toolkit.files.api import score_files
+    from toolkit.files.progress import ConsoleProgress
+    from toolkit.models.api import load_model
 
     check_tracking_store(args.model)
     model = load_model(args.model, trusted=trusted_option(args))
@@ -145,7 +145,7 @@ def run_score(args: argparse.Namespace) -> int:
 
 def _session_getter(args: argparse.Namespace) -> Any:
     def spark() -> Any:
-        from toolkit.session import is_connect, session
+        from toolkit.session.api import is_connect, session
 
         conf = dict(args.conf or []) or None
         if args.master and args.master.startswith("sc://"):

@@ -95,7 +95,7 @@ def describe_target(master: str | None = None) -> str:
     >>> describe_target("local[2]")
     'local[2] (classic Spark, embedded in this process; from --master)'
     """
-    from toolkit.session_checks import parse_target
+    from toolkit.session.checks import parse_target
 
     if master:
         kind = "remote" if master.startswith("sc://") else "master"

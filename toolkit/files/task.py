@@ -1,9 +1,9 @@
 """What one file-scoring task runs inside a Spark Python worker: read, score, write, publish.
 
 A task is a list of fragments. For each, pyarrow reads the fragment's row groups
-in batches, the shared :class:`~toolkit._worker.Scorer` scores each batch (the
+in batches, the shared :class:`~toolkit.scoring.worker.Scorer` scores each batch (the
 model is unpickled once per worker), pyarrow streams the result into an attempt
-file, and :func:`toolkit.commit.publish` moves it onto its deterministic name.
+file, and :func:`toolkit.files.commit.publish` moves it onto its deterministic name.
 The data never crosses the JVM: Spark only sees one small stats row per fragment.
 """
 
@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit._worker import Scorer
-from toolkit.commit import Commit, publish, record_failure, recorded_failure
 from toolkit.exceptions import (
     InputFileError,
     InvalidInputError,
@@ -26,7 +24,9 @@ from toolkit.exceptions import (
     UnsupportedMethodError,
     first_line,
 )
-from toolkit.planning import Fragment
+from toolkit.files.commit import Commit, publish, record_failure, recorded_failure
+from toolkit.files.plan import Fragment
+from toolkit.scoring.worker import Scorer
 
 __all__ = [
     "DETERMINISTIC",
@@ -76,7 +76,7 @@ def run_tasks(job: FileJob, task_ids: Iterable[int]) -> Iterator[dict[str, int]]
 
     An error retrying cannot fix (:data:`DETERMINISTIC`) is recorded in the staging
     area before it is raised, and any attempt that finds such a record raises it at
-    once instead of scoring (:func:`toolkit.commit.record_failure`).
+    once instead of scoring (:func:`toolkit.files.commit.record_failure`).
     """
     for task in task_ids:
         for i in job.tasks[task]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from toolkit._worker import Scorer, remember
 from toolkit.bridge import frame_kind
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
-from toolkit.models import fingerprint, load_model, model_bytes
-from toolkit.options import HANDLE_INVALID, check_options, check_udf_name
-from toolkit.schema import column, output_spec
-from toolkit.validation import check_columns, numeric_columns, resolve_features
+from toolkit.models.api import fingerprint, load_model, model_bytes
+from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
+from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
+from toolkit.scoring.schema import column, output_spec
+from toolkit.scoring.worker import Scorer, remember
 
 __all__ = [
     "HANDLE_INVALID",
@@ -90,7 +90,7 @@ def score(
         What to do with rows the model refuses; ``keep`` adds ``<output_col>_error``.
     batch_size : int, optional
         Rows per model call on Spark: at most Spark's Arrow batch
-        (``spark.sql.execution.arrow.maxRecordsPerBatch``, 50,000 in :func:`toolkit.session`).
+        (``spark.sql.execution.arrow.maxRecordsPerBatch``, 50,000 in :func:`toolkit.session.api`).
 
     Examples
     --------
@@ -188,7 +188,7 @@ def register_udf(
     >>> tk.register_udf("churn_score", model, method="predict_proba")  # doctest: +SKIP
     >>> spark.sql("SELECT churn_score(age, plan).yes FROM customers")  # doctest: +SKIP
     """
-    from toolkit.session import active_session
+    from toolkit.session.api import active_session
 
     check_udf_name(name)
     if features is None:

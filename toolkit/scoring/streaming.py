@@ -33,14 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError, ToolkitError
-from toolkit.models import Trusted, load_model
-from toolkit.options import check_options
+from toolkit.models.api import Trusted, load_model
+from toolkit.scoring.options import check_options
 
 __all__ = ["VERSION_COL", "score_stream"]
 
 VERSION_COL = "model_version"
 _ALIAS_URI = re.compile(r"models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)")
-_LOG = logging.getLogger("toolkit.streaming")
+_LOG = logging.getLogger("toolkit.scoring.streaming")
 
 
 def score_stream(
@@ -175,7 +175,7 @@ class _Follower:
         """Score one micro-batch with the version recorded for it (or the newest one)."""
         from pyspark.sql import functions as F
 
-        from toolkit.scoring import score
+        from toolkit.scoring.api import score
 
         if self.tracking_uri is not None:
             import mlflow
@@ -220,7 +220,7 @@ class _Follower:
         """The version the alias points at now: one quick registry request, no retries."""
         from mlflow import MlflowClient
 
-        from toolkit.mlflow_models import quick_requests, store_errors
+        from toolkit.models.mlflow_source import quick_requests, store_errors
 
         with quick_requests(), store_errors():
             found = MlflowClient().get_model_version_by_alias(self.name, self.alias)
@@ -235,14 +235,14 @@ class _Follower:
 
 def _check_request(model: Any, options: dict[str, Any]) -> None:
     """Fail before the query starts on a model that cannot serve these options."""
-    from toolkit.scoring import make_scorer
+    from toolkit.scoring.api import make_scorer
 
     make_scorer(model, **options)
 
 
 def _check_same_output(old: Any, new: Any, options: dict[str, Any]) -> None:
     """A new version may only replace the old one if features and output schema agree."""
-    from toolkit.scoring import make_scorer
+    from toolkit.scoring.api import make_scorer
 
     before, after = make_scorer(old, **options), make_scorer(new, **options)
     if before.features != after.features or before.spec != after.spec:

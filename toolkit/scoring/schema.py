@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from toolkit.exceptions import UnsupportedMethodError
-from toolkit.models import SCORING_METHODS
+from toolkit.models.api import SCORING_METHODS
 
 __all__ = ["DEFAULT_OUTPUT_COLS", "OutputSpec", "column", "output_spec", "quote"]
 

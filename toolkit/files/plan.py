@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.exceptions import InputFileError, first_line
-from toolkit.files_partitions import (
+from toolkit.files.partitions import (
     check_partition_keys,
     hive_pairs,
     partition_fields,

@@ -1,7 +1,7 @@
 """The ``engine="dataframe"`` path of :func:`toolkit.score_files`: Spark reads, scores and writes.
 
 ``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write.parquet`` into the job's
-staging area (``S/_spark/``, see :mod:`toolkit.commit`), partitioned by the input's
+staging area (``S/_spark/``, see :mod:`toolkit.files.commit`), partitioned by the input's
 hive partition columns so the layout matches the files engine's. The staged files
 are then published by the same commit protocol as the files engine: the old output
 stays until the new one is complete, and ``_SUCCESS`` holds the report. It takes any
@@ -26,10 +26,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from toolkit import commit as commits
 from toolkit.exceptions import InputFileError, ScoringJobError, ToolkitError, worker_errors
-from toolkit.files_spark import JobGuard, job_failure
-from toolkit.planning import Location, list_input
+from toolkit.files import commit as commits
+from toolkit.files.jobs import JobGuard, job_failure
+from toolkit.files.plan import Location, list_input
 
 __all__ = ["SPARK_DIR", "score_with_dataframes"]
 
@@ -41,7 +41,7 @@ def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) 
     """Run ``run`` (a checked request from :func:`toolkit.score_files`) through DataFrames."""
     from pyspark.sql import functions as F
 
-    from toolkit.scoring import check_output_free, score
+    from toolkit.scoring.api import check_output_free, score
 
     if not run.listing.files:
         return _empty(run, existed)

@@ -100,7 +100,7 @@ def run_demo(
     True
     """
     import toolkit as tk
-    from toolkit.progress import ConsoleProgress
+    from toolkit.files.progress import ConsoleProgress
     from toolkit.tracking import log_model, tracked_run
 
     out = out or sys.stdout

@@ -2,8 +2,8 @@
 
 ``inspect`` loads a model by the same rules as ``scaleout score`` and says what
 scoring it would give: its features, the methods it offers, the output column and
-type of each method (:func:`toolkit.schema.output_spec`, exactly what ``score``
-writes), its fingerprint (:func:`toolkit.models.fingerprint`), the scikit-learn
+type of each method (:func:`toolkit.scoring.schema.output_spec`, exactly what ``score``
+writes), its fingerprint (:func:`toolkit.models.api.fingerprint`), the scikit-learn
 version recorded when it was saved, and where it came from. ``convert`` turns a
 pickle (``.pkl``/``.joblib``) into the safe ``.skops`` format once, for a file you trust.
 
@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from toolkit.cli_score import add_trust_flags, check_tracking_store, trusted_option
+from toolkit.cli.score import add_trust_flags, check_tracking_store, trusted_option
 from toolkit.exceptions import (
     DestinationExistsError,
     ModelLoadError,
@@ -78,7 +78,7 @@ def describe_model(source: str, *, trusted: bool | list[str] = False) -> dict[st
     >>> describe_model("churn.skops")["methods"]["predict_proba"]["type"]  # doctest: +SKIP
     'struct<`no`: double, `yes`: double>'
     """
-    from toolkit.mlflow_models import is_mlflow_source, open_mlflow_model
+    from toolkit.models.mlflow_source import is_mlflow_source, open_mlflow_model
 
     if is_mlflow_source(source):
         with open_mlflow_model(source) as found:
@@ -93,7 +93,7 @@ def describe_model(source: str, *, trusted: bool | list[str] = False) -> dict[st
 
 
 def _load(source: str, trusted: bool | list[str]) -> Any:
-    from toolkit.models import load_model
+    from toolkit.models.api import load_model
 
     return load_model(source, trusted=trusted)
 
@@ -101,8 +101,8 @@ def _load(source: str, trusted: bool | list[str]) -> Any:
 def _facts(model: Any, origin: dict[str, Any], recorded: str | None) -> dict[str, Any]:
     from importlib.metadata import version
 
-    from toolkit.models import SCORING_METHODS, fingerprint
-    from toolkit.schema import output_spec
+    from toolkit.models.api import SCORING_METHODS, fingerprint
+    from toolkit.scoring.schema import output_spec
 
     methods: dict[str, Any] = {}
     for method in SCORING_METHODS:
@@ -227,7 +227,7 @@ def convert(source: str, target: str, *, trusted: bool | list[str], force: bool)
     ModelLoadError
         ``target`` does not end in ``.skops``.
     """
-    from toolkit.models import load_model, save_model
+    from toolkit.models.api import load_model, save_model
 
     out = Path(target)
     if out.suffix.lower() != ".skops":

@@ -1,0 +1,6 @@
+"""Loading, saving and fingerprinting fitted models, safe by default for every source.
+
+``api`` holds ``load_model``, ``save_model`` and ``fingerprint``; ``skops_io`` reads
+skops data within limits and refuses unknown types; ``mlflow_source`` turns an MLflow
+model URI or directory into a local directory and its flavor without unpickling.
+"""
