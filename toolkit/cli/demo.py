@@ -124,7 +124,7 @@ def run_demo(
     spark = tk.session(remote=master) if str(master).startswith("sc://") else tk.session(master)
     scored = work / "scored"
     bar = ConsoleProgress(stream=out)
-    params = {"model_uri": uri, "source": str(customers), "destination": str(scored)}
+    params = {"model": uri, "source": str(customers), "destination": str(scored)}
     with tracked_run(params, run_name="demo-score") as record:
         try:
             report = tk.score_files(
