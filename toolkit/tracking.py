@@ -39,6 +39,10 @@ def log_model(
 ) -> str:
     """Log a fitted scikit-learn model (skops format) and return the URI to load it by.
 
+    The run, and the registered version when there is one, carry the library versions
+    (``scaleout.*_version``) and the model's content fingerprint
+    (``scaleout.model_fingerprint``, :func:`toolkit.fingerprint`) as tags.
+
     Parameters
     ----------
     model : fitted estimator
@@ -71,8 +75,9 @@ def log_model(
         with warnings.catch_warnings():  # MLflow's hint about int columns is not for our users
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = infer_signature(input_example, model.predict(input_example))
+    tags = {**version_tags(), "scaleout.model_fingerprint": fingerprint(model)}
     with store_errors(), _run(mlflow, run_name=f"log-{name}"):
-        mlflow.set_tags({**version_tags(), "scaleout.model_fingerprint": fingerprint(model)})
+        mlflow.set_tags(tags)
         info = mlflow.sklearn.log_model(
             model,
             name=name,
@@ -85,6 +90,10 @@ def log_model(
     if not registered_name:
         return info.model_uri
     version = info.registered_model_version
+    with store_errors():  # the version carries them too: the registry UI shows them there
+        client = mlflow.MlflowClient()
+        for key, value in tags.items():
+            client.set_model_version_tag(registered_name, str(version), key, value)
     if alias:
         set_alias(registered_name, alias, version, tracking_uri=tracking_uri)
         return f"models:/{registered_name}@{alias}"

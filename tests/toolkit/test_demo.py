@@ -42,3 +42,8 @@ def test_demo_in_an_empty_directory(tmp_path, child_env):
     )
     assert len(runs) == 1
     assert runs[0].data.metrics["rows_out"] == 60000
+    params = runs[0].data.params
+    assert params["model"] == "models:/scaleout-demo-churn@champion"  # as score_files(track=True)
+    assert params["model_fingerprint"] == version.tags["scaleout.model_fingerprint"]
+    logged = client.get_run(version.run_id)
+    assert params["model_fingerprint"] == logged.data.tags["scaleout.model_fingerprint"]

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-__all__ = ["DemoSummary", "make_customers", "run_demo"]
+__all__ = ["DemoSummary", "make_customers", "mllib_pipeline", "run_demo"]
 
 MODEL_NAME = "scaleout-demo-churn"
 CATEGORICAL = ["plan", "region", "contract"]
@@ -90,8 +90,12 @@ def run_demo(
     workdir: str | Path = "scaleout-demo",
     master: str | None = None,
     out: TextIO | None = None,
+    verbose: bool = False,
 ) -> DemoSummary:
     """Run the demo and print a summary; return the measured numbers.
+
+    Spark's and MLflow's own output is held back unless ``verbose``
+    (:mod:`toolkit.cli.output`).
 
     Examples
     --------
@@ -100,6 +104,7 @@ def run_demo(
     True
     """
     import toolkit as tk
+    from toolkit.cli.output import mlflow_events
     from toolkit.files.progress import ConsoleProgress
     from toolkit.tracking import log_model, tracked_run
 
@@ -115,16 +120,20 @@ def run_demo(
     model = _sklearn_pipeline().fit(train[CATEGORICAL + NUMERIC], train["churn"])
 
     say(f"3/5 logging to MLflow and registering {MODEL_NAME!r} with alias 'champion'")
-    uri = log_model(
-        model, "model", input_example=train[CATEGORICAL + NUMERIC].head(5),
-        registered_name=MODEL_NAME, alias="champion",
-    )  # fmt: skip
+    with mlflow_events(verbose=verbose):
+        uri = log_model(
+            model, "model", input_example=train[CATEGORICAL + NUMERIC].head(5),
+            registered_name=MODEL_NAME, alias="champion",
+        )  # fmt: skip
 
     say(f"4/5 scoring {rows:,} rows file to file through {uri}")
-    spark = tk.session(remote=master) if str(master).startswith("sc://") else tk.session(master)
+    if str(master).startswith("sc://"):
+        spark = tk.session(remote=master, quiet=not verbose)
+    else:
+        spark = tk.session(master, quiet=not verbose)
     scored = work / "scored"
     bar = ConsoleProgress(stream=out)
-    params = {"model_uri": uri, "source": str(customers), "destination": str(scored)}
+    params = {"model": uri, "source": str(customers), "destination": str(scored)}
     with tracked_run(params, run_name="demo-score") as record:
         try:
             report = tk.score_files(
@@ -199,26 +208,42 @@ def _write_data(folder: Path, *, rows: int, train_rows: int) -> tuple[Path, Path
 
 
 def _score_mllib(spark: Any, train_path: Path, customers: Path, output: Path) -> float:
-    from pyspark.ml import Pipeline
+    scoring = mllib_pipeline(spark, train_path)
+    started = time.perf_counter()
+    scored = scoring.transform(spark.read.parquet(str(customers)))
+    scored.select("id", "probability").write.mode("overwrite").parquet(str(output))
+    return time.perf_counter() - started
+
+
+def mllib_pipeline(spark: Any, train_path: Path | str) -> Any:
+    """The native MLlib pipeline equivalent to the scikit-learn one, fit, ready to score.
+
+    The label indexer is a training stage: the table to score has no ``churn`` column,
+    so it is left out of the returned model.
+
+    Examples
+    --------
+    >>> scoring = mllib_pipeline(spark, "scaleout-demo/data/train.parquet")  # doctest: +SKIP
+    """
+    from pyspark.ml import Pipeline, PipelineModel
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
 
     indexed = [f"{c}_index" for c in CATEGORICAL]
     encoded = [f"{c}_onehot" for c in CATEGORICAL]
+    label = StringIndexer(inputCol="churn", outputCol="label")
     stages = [
         StringIndexer(inputCols=CATEGORICAL, outputCols=indexed, handleInvalid="keep"),
         OneHotEncoder(inputCols=indexed, outputCols=encoded),
         VectorAssembler(inputCols=NUMERIC, outputCol="numbers"),
         StandardScaler(inputCol="numbers", outputCol="scaled", withMean=True),
         VectorAssembler(inputCols=[*encoded, "scaled"], outputCol="features"),
-        StringIndexer(inputCol="churn", outputCol="label"),
+        label,
         LogisticRegression(maxIter=100),
     ]
     fitted = Pipeline(stages=stages).fit(spark.read.parquet(str(train_path)))
-    started = time.perf_counter()
-    scored = fitted.transform(spark.read.parquet(str(customers)))
-    scored.select("id", "probability").write.mode("overwrite").parquet(str(output))
-    return time.perf_counter() - started
+    at = stages.index(label)
+    return PipelineModel(stages=fitted.stages[:at] + fitted.stages[at + 1 :])
 
 
 def _print_summary(summary: DemoSummary, out: TextIO) -> None:

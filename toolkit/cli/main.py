@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from toolkit.cli.completion import add_completion
 from toolkit.cli.info import add_info
 from toolkit.cli.model import add_model
+from toolkit.cli.output import library_output
 from toolkit.cli.score import add_score
 from toolkit.cli.words import one_line, one_line_warnings, to_flags
 from toolkit.exceptions import ToolkitError
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     prog = " ".join(filter(None, ("scaleout", args.command, getattr(args, "action", None))))
     try:
-        with one_line_warnings(prog):
+        with one_line_warnings(prog), library_output(verbose=getattr(args, "verbose", True)):
             return args.run(args)
     except ToolkitError as exc:
         print(f"{prog}: error: {to_flags(str(exc))}", file=sys.stderr)
@@ -156,12 +157,16 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         help="Spark master, or sc://host:port for Spark Connect "
         "(default: SPARK_REMOTE, SPARK_MASTER, else local[*])",
     )  # fmt: skip
+    sub.add_argument("--verbose", action="store_true", help="show Spark's and MLflow's output")
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from toolkit.cli.demo import run_demo
 
-    run_demo(rows=args.rows, train_rows=args.train_rows, workdir=args.workdir, master=args.master)
+    run_demo(
+        rows=args.rows, train_rows=args.train_rows, workdir=args.workdir, master=args.master,
+        verbose=args.verbose,
+    )  # fmt: skip
     return 0
 
 

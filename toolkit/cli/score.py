@@ -103,7 +103,7 @@ def add_score(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary (errors still print)"
     )
-    sub.add_argument("--verbose", action="store_true", help="show Spark's own log output")
+    sub.add_argument("--verbose", action="store_true", help="show Spark's and MLflow's output")
 
 
 def add_trust_flags(sub: argparse.ArgumentParser) -> None:
@@ -148,10 +148,11 @@ def _session_getter(args: argparse.Namespace) -> Any:
         from toolkit.session.api import is_connect, session
 
         conf = dict(args.conf or []) or None
+        quiet = not args.verbose
         if args.master and args.master.startswith("sc://"):
-            current = session(remote=args.master, conf=conf)
+            current = session(remote=args.master, conf=conf, quiet=quiet)
         else:
-            current = session(args.master, conf=conf)
+            current = session(args.master, conf=conf, quiet=quiet)
         if not args.verbose and not is_connect(current):
             current.sparkContext.setLogLevel("OFF")  # failures are reported in one line
         return current

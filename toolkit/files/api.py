@@ -53,6 +53,7 @@ from toolkit.files.plan import (
 from toolkit.files.progress import ProgressCallback, StagingWatcher
 from toolkit.files.report import ScoreReport
 from toolkit.files.task import FileJob, FileSpec, parquet_write_options
+from toolkit.models.api import fingerprint
 from toolkit.scoring.api import check_output_free, make_scorer
 from toolkit.scoring.checks import check_columns
 from toolkit.scoring.worker import Scorer
@@ -160,7 +161,7 @@ def score_files(
     listing = list_input(src)
     params = {
         "model_class": type(scorer.model()).__name__,
-        "model_fingerprint": scorer.key,
+        "model_fingerprint": fingerprint(scorer.model()),
         "method": method,
         "features": list(scorer.features),
         "output_col": scorer.spec.column,

@@ -9,7 +9,6 @@ local MLflow model directory (one holding an ``MLmodel`` file).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from toolkit.exceptions import (
     UntrustedModelError,
     first_line,
 )
+from toolkit.models.fingerprint import fingerprint
 from toolkit.models.skops_io import Trusted, check_skops_archive, load_skops
 
 __all__ = [
@@ -157,6 +157,9 @@ def _write_atomically(target: Path, blob: bytes) -> None:
 def model_bytes(model: Any) -> bytes:
     """Serialise ``model`` the way it travels to Spark workers (cloudpickle).
 
+    These bytes differ from one process to the next for the same model; the model's
+    identity is :func:`fingerprint`.
+
     Examples
     --------
     >>> len(model_bytes(fitted_model)) > 0  # doctest: +SKIP
@@ -165,18 +168,6 @@ def model_bytes(model: Any) -> bytes:
     from pyspark import cloudpickle
 
     return cloudpickle.dumps(model)
-
-
-def fingerprint(model: Any) -> str:
-    """Content fingerprint of a model: the SHA-256 of its serialised bytes.
-
-    Examples
-    --------
-    >>> fingerprint(fitted_model)[:12]  # doctest: +SKIP
-    '3f9a0c2be41d'
-    """
-    data = model if isinstance(model, bytes) else model_bytes(model)
-    return hashlib.sha256(data).hexdigest()
 
 
 def _load_path(source: str, trusted: Trusted) -> Any:

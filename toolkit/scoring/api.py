@@ -9,12 +9,13 @@ driver and deserialised at most once per Python worker.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from toolkit.bridge import frame_kind
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
-from toolkit.models.api import fingerprint, load_model, model_bytes
+from toolkit.models.api import load_model, model_bytes
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
 from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
 from toolkit.scoring.schema import column, output_spec
@@ -59,7 +60,9 @@ def make_scorer(
     names = resolve_features(model, features)
     blob = model_bytes(model)
     named = getattr(model, "feature_names_in_", None) is not None
-    key = fingerprint(blob)
+    # The worker cache key: the bytes that travel (one process's cloudpickle), not the
+    # model's content fingerprint, which is what users see (toolkit.models.fingerprint).
+    key = hashlib.sha256(blob).hexdigest()
     remember(key, model)
     return Scorer(blob, key, tuple(names), spec, handle_invalid, named)
 

@@ -1,7 +1,7 @@
 """What runs inside a Spark Python worker: the model cache and the scoring of one batch.
 
-The model arrives as bytes with its fingerprint and is deserialised at most
-once per worker process (a small LRU cache keyed by fingerprint), with BLAS /
+The model arrives as bytes with their SHA-256 and is deserialised at most
+once per worker process (a small LRU cache keyed by that hash), with BLAS /
 OpenMP capped to one thread so tasks do not fight over cores. A batch is scored
 in one vectorised call; only when the model refuses it are its bad rows isolated
 by halving, so one bad row costs O(log n) extra calls, not the batch's speed.

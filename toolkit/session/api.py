@@ -67,6 +67,7 @@ def session(
     app_name: str = "scaleout",
     conf: Mapping[str, Any] | None = None,
     remote: str | None = None,
+    quiet: bool = False,
 ) -> Any:
     """Return a SparkSession (classic or Spark Connect) with scaleout's defaults.
 
@@ -83,6 +84,13 @@ def session(
     remote : str, optional
         Spark Connect URL (``sc://host:15002``, or ``local[2]`` to start a local
         Connect server, bound to 127.0.0.1). Wins over ``SPARK_REMOTE``.
+    quiet : bool
+        Keep Spark's driver quiet (what the ``scaleout`` command line does unless
+        ``--verbose``): errors-only log4j2 logging, and the JVM's own stderr (start-up
+        warnings, native libraries, Python workers' output) in a temporary log file
+        instead of this process's stderr. Applies when this call starts a local driver
+        JVM (classic Spark or a local Connect server); a running session is used as it
+        is. Default ``False``: Spark's own logging, at level WARN.
 
     Returns
     -------
@@ -104,6 +112,7 @@ def session(
     >>> spark = tk.session()                       # doctest: +SKIP
     >>> spark.conf.get("spark.sql.execution.arrow.pyspark.enabled")  # doctest: +SKIP
     'true'
+    >>> spark = tk.session("local[2]", quiet=True)  # doctest: +SKIP
     >>> tk.session(remote="sc://127.0.0.1:9")      # doctest: +SKIP
     Traceback (most recent call last):
     ...
@@ -148,7 +157,7 @@ def session(
     if target.kind == "remote":  # Arrow is always on in Spark Connect; it has no fallback setting
         defaults.pop("spark.sql.execution.arrow.pyspark.fallback.enabled")
     settings = {**defaults, **user}
-    spark = start(target, app_name=app_name, settings=settings, user=user)
+    spark = start(target, app_name=app_name, settings=settings, user=user, quiet=quiet)
     for key, value in _RUNTIME_CONF.items():
         if key not in settings:
             spark.conf.set(key, value)

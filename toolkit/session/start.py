@@ -26,6 +26,7 @@ from typing import Any
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitError
 from toolkit.session.checks import Target, connect_port
 from toolkit.session.conf import conf_error
+from toolkit.session.quiet import launch_quiet_jvm, quiet_settings
 
 __all__ = ["cause", "check_sql_values", "connect_target", "hidden_environment", "start"]
 
@@ -45,11 +46,17 @@ _OWN_TOKENS: set[str] = set()
 
 
 def start(
-    target: Target, *, app_name: str, settings: Mapping[str, str], user: Mapping[str, str]
+    target: Target,
+    *,
+    app_name: str,
+    settings: Mapping[str, str],
+    user: Mapping[str, str],
+    quiet: bool = False,
 ) -> Any:
     """Start a session for ``target`` with ``settings`` (scaleout's defaults + ``user``).
 
-    Call only when no session runs in this process.
+    Call only when no session runs in this process. ``quiet`` starts a local driver JVM
+    with errors-only logging and its stderr in a log file (:mod:`toolkit.session.quiet`).
 
     Raises
     ------
@@ -62,13 +69,20 @@ def start(
         os.environ.pop(name, None)
     if os.environ.get(_TOKEN) in _OWN_TOKENS:
         os.environ.pop(_TOKEN)
+    level = "WARN"
     if target.kind == "master" or target.local:
+        if quiet:
+            settings, level = quiet_settings(settings), "ERROR"
+            with hidden_environment():
+                launch_quiet_jvm(
+                    master=target.url, app_name=app_name, settings=settings, what=target.describe()
+                )
         with hidden_environment():
             _check_sql_conf(target, app_name, settings, user)
     if target.kind == "master":
-        return _start_classic(target, app_name, settings, user)
+        return _start_classic(target, app_name, settings, user, level)
     if target.local:
-        return _start_local_connect(target, app_name, settings, user)
+        return _start_local_connect(target, app_name, settings, user, level)
     return _start_remote(target, app_name, settings, user)
 
 
@@ -111,7 +125,7 @@ def hidden_environment(names: tuple[str, ...] = _CHOOSERS) -> Iterator[None]:
 
 
 def _start_classic(
-    target: Target, app_name: str, settings: Mapping[str, str], user: Mapping[str, str]
+    target: Target, app_name: str, settings: Mapping[str, str], user: Mapping[str, str], level: str
 ) -> Any:
     from pyspark.sql import SparkSession
 
@@ -123,13 +137,13 @@ def _start_classic(
             spark = builder.getOrCreate()
         except Exception as exc:
             raise _start_error(exc, target, settings) from None
-    spark.sparkContext.setLogLevel("WARN")
+    spark.sparkContext.setLogLevel(level)
     _check_parsed_conf(spark, user, stop=spark)
     return spark
 
 
 def _start_local_connect(
-    target: Target, app_name: str, settings: Mapping[str, str], user: Mapping[str, str]
+    target: Target, app_name: str, settings: Mapping[str, str], user: Mapping[str, str], level: str
 ) -> Any:
     from pyspark.sql import SparkSession as ClassicSession
     from pyspark.sql.connect.session import SparkSession as ConnectSession
@@ -159,7 +173,7 @@ def _start_local_connect(
             if given_token is None and _TOKEN in os.environ:
                 _OWN_TOKENS.add(os.environ[_TOKEN])
         server = ClassicSession._instantiatedSession
-        server.sparkContext.setLogLevel("WARN")
+        server.sparkContext.setLogLevel(level)
         try:
             _check_parsed_conf(server, user, stop=server)
         except ToolkitError:
