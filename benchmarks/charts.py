@@ -33,15 +33,8 @@ def write_charts(results: dict[str, Any], out: str | Path) -> list[Path]:
 
     Raises :class:`toolkit.MissingDependencyError` without matplotlib.
     """
-    try:
-        import matplotlib
-    except ImportError:
-        from toolkit.exceptions import MissingDependencyError
+    import matplotlib  # a core dependency
 
-        raise MissingDependencyError(
-            "Charts need matplotlib: pip install 'scaleout[charts]'. The JSON and Markdown "
-            "results were written."
-        ) from None
     matplotlib.use("Agg", force=True)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

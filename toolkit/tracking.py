@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from toolkit.exceptions import MissingDependencyError, TrackingError
+from toolkit.exceptions import TrackingError
 from toolkit.models.api import fingerprint, load_model, loadable_skops_bytes
 from toolkit.models.mlflow_source import check_tracking_server, store_errors
 
@@ -179,11 +179,9 @@ def version_tags() -> dict[str, str]:
 
 
 def _mlflow(tracking_uri: str | None) -> Any:
-    try:
-        import mlflow
-        import mlflow.sklearn  # noqa: F401  (the flavor module)
-    except ImportError:  # pragma: no cover - mlflow is a dependency
-        raise MissingDependencyError("Tracking needs mlflow: pip install 'mlflow>=3'") from None
+    import mlflow
+    import mlflow.sklearn  # noqa: F401  (the flavor module)
+
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
     return mlflow
