@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.exceptions import ModelLoadError, ToolkitError, TrackingError
+from toolkit.exceptions import ModelLoadError, ToolkitError, TrackingError, first_line
 
 __all__ = [
     "MlflowSklearnModel",
@@ -149,8 +149,7 @@ def server_cause(exc: BaseException) -> str:
     for needles, cause in causes:
         if any(needle in lowered for needle in needles):
             return cause
-    first = (text.strip().splitlines() or [type(exc).__name__])[0]
-    return first[:300]
+    return first_line(exc)
 
 
 @contextlib.contextmanager
@@ -273,8 +272,9 @@ def _read_mlmodel(source: str, directory: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))  # safe_load builds no objects
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelLoadError(f"{source}: its MLmodel file is not valid YAML ({first}).") from None
+        raise ModelLoadError(
+            f"{source}: its MLmodel file is not valid YAML ({first_line(exc)})."
+        ) from None
     if not isinstance(data, dict):
         raise ModelLoadError(f"{source}: its MLmodel file is not an MLflow model description.")
     return data
