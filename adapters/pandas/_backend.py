@@ -127,12 +127,22 @@ def _spark() -> Any:
     ps = import_pyspark_pandas()
     install()
     active_session()
+    _quiet_query_context_logs()
     return ps
+
+
+def _quiet_query_context_logs() -> None:
+    """pyspark logs every failed query with its whole Java stack; the guard reports it instead."""
+    from pyspark.logger import PySparkLogger
+
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 def _spark_name(name: str, pandas: Any) -> Any:
     from adapters.migration.rules import rulebook
     from adapters.pandas._arguments import checks
+    from adapters.pandas._guard import guard_function
 
     book = rulebook()
     if name in _OPTIONS:
@@ -145,11 +155,12 @@ def _spark_name(name: str, pandas: Any) -> Any:
     api = f"pandas.{name}"
     if name in vars(ps):
         found = vars(ps)[name]
-        return (
-            _checked_function(api, found, getattr(pandas, name))
-            if inspect.isfunction(found) and checks(api)
-            else found
-        )
+        if not inspect.isfunction(found):
+            return found
+        local = getattr(pandas, name)
+        if checks(api):
+            found = _checked_function(api, found, local)
+        return guard_function(api, found, local)
     local = getattr(pandas, name)
     if isinstance(local, type):
         return local  # builds a local object; the policy applies where it meets Spark

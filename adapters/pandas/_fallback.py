@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Iterator
@@ -21,10 +22,21 @@ from adapters.migration.rules import Rule
 from adapters.pandas._policy import advise, get_fallback, record
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
-__all__ = ["ORIGIN", "PandasResult", "holds_spark", "run_attribute", "run_function", "run_method"]
+__all__ = [
+    "FROM_PANDAS",
+    "ORIGIN",
+    "PandasResult",
+    "holds_spark",
+    "run_attribute",
+    "run_function",
+    "run_method",
+    "run_setitem",
+]
 
 ORIGIN = "_scaleout_origin"  # (parent, method name, args, kwargs) on groupby/window objects
+FROM_PANDAS = "_scaleout_from_pandas"  # set on an exception pandas itself raised in a fallback
 _ACCESSORS = {"StringMethods": "str", "DatetimeMethods": "dt", "CategoricalAccessor": "cat"}
+_INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
 _RAISE_HINT = (
     "The fallback policy is 'raise'; adapters.pandas.set_fallback('warn') runs such calls in "
     "pandas on the driver for frames up to max_rows rows."
@@ -32,30 +44,79 @@ _RAISE_HINT = (
 
 
 def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:
-    """``receiver.name(*args, **kwargs)`` under the fallback policy."""
-    if kwargs.get("inplace") and get_fallback().mode != "raise":
-        raise UnsupportedPandasAPIError(
-            f"{api}: {rule.message}, and with inplace=True it cannot run in pandas instead "
-            f"(the change would land on a copy). Instead: {rule.suggestion}; or assign the "
-            "result: df = df.method(...) without inplace=True."
-        )
+    """``receiver.name(*args, **kwargs)`` under the fallback policy.
+
+    With ``inplace=True`` the change is made on a pandas copy and, once pandas has
+    succeeded, replaces the receiver's data whole (a DataFrame only).
+    """
+    if kwargs.get("inplace"):
+        return _in_place(api, rule, receiver, lambda local: getattr(local, name), args, kwargs)
     return _run(
         api,
         rule,
-        lambda mover: getattr(mover.to_pandas(receiver), name)(
-            *mover.to_pandas(args), **mover.to_pandas(kwargs)
+        lambda mover: _pandas(
+            getattr(mover.to_pandas(receiver), name),
+            mover.to_pandas(args),
+            mover.to_pandas(kwargs),
         ),
     )
 
 
+def run_setitem(api: str, rule: Rule, receiver: Any, key: Any, value: Any) -> None:
+    """``receiver[key] = value`` (a frame, or an indexer of a frame) under the fallback policy."""
+    _in_place(api, rule, receiver, lambda local: local.__setitem__, (key, value), {})
+
+
+def _in_place(
+    api: str,
+    rule: Rule,
+    receiver: Any,
+    method: Callable[[Any], Callable[..., Any]],
+    args: tuple,
+    kwargs: dict,
+) -> None:
+    """Run a changing call on a pandas copy; only when pandas succeeds, swap the data in."""
+    import pyspark.pandas as ps
+
+    indexer = _INDEXERS.get(type(receiver).__name__)
+    frame = receiver._psdf_or_psser if indexer else receiver
+    if not isinstance(frame, ps.DataFrame):
+        raise UnsupportedPandasAPIError(
+            f"{api}: {rule.message}, and it changes a Series in place, which cannot be done "
+            f"in pandas instead. Instead: {rule.suggestion}; or assign the result, e.g. "
+            "s = s.method(...) without inplace=True."
+        )
+
+    def call(mover: _Mover) -> Any:
+        local = mover.to_pandas(frame).copy()
+        target = getattr(local, indexer) if indexer else local
+        _pandas(method(target), mover.to_pandas(args), mover.to_pandas(kwargs))
+        return local
+
+    changed = _run(api, rule, call)
+    frame._update_internal_frame(changed._internal, check_same_anchor=False)
+
+
 def run_attribute(api: str, rule: Rule, receiver: Any, name: str) -> Any:
     """``receiver.name`` (a property) under the fallback policy."""
-    return _run(api, rule, lambda mover: getattr(mover.to_pandas(receiver), name))
+    return _run(api, rule, lambda mover: _pandas(getattr, (mover.to_pandas(receiver), name), {}))
 
 
 def run_function(api: str, rule: Rule, func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """``func(*args, **kwargs)`` (a pandas function) under the fallback policy."""
-    return _run(api, rule, lambda mover: func(*mover.to_pandas(args), **mover.to_pandas(kwargs)))
+    return _run(
+        api, rule, lambda mover: _pandas(func, mover.to_pandas(args), mover.to_pandas(kwargs))
+    )
+
+
+def _pandas(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """Run pandas; an exception it raises is marked as pandas' own answer (see FROM_PANDAS)."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(exc, FROM_PANDAS, True)
+        raise
 
 
 def holds_spark(value: Any) -> bool:
@@ -104,6 +165,8 @@ class _Mover:
             return self._collect(value)
         if kind == "accessor":
             return getattr(self.to_pandas(value._data), _ACCESSORS[type(value).__name__])
+        if kind == "indexer":
+            return getattr(self.to_pandas(value._psdf_or_psser), _INDEXERS[type(value).__name__])
         if kind == "intermediate":
             origin = getattr(value, ORIGIN, None)
             if origin is None:
@@ -219,6 +282,8 @@ def _spark_kind(value: Any) -> str | None:
         return "data"
     if type(value).__name__ in _ACCESSORS and hasattr(value, "_data"):
         return "accessor"
+    if type(value).__name__ in _INDEXERS and hasattr(value, "_psdf_or_psser"):
+        return "indexer"
     if isinstance(value, (GroupBy, RollingAndExpanding, ExponentialMovingLike, Resampler)):
         return "intermediate"
     return None

@@ -32,6 +32,7 @@ from adapters.migration.rules import Rule, rulebook
 from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
 from adapters.pandas._arguments import checks, prepare
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
+from adapters.pandas._guard import INDEXERS, guard_method, guarded
 
 __all__ = ["install", "installed"]
 
@@ -52,6 +53,21 @@ CONSTRUCTORS = frozenset(
     }
 )
 _DUNDERS = ("__iter__", "__getitem__")
+# Guarded besides the public methods: item access and assignment, and display (a lazy
+# failure surfaces there).
+_GUARDED_DUNDERS = ("__getitem__", "__setitem__", "__repr__")
+# Subclasses with methods of their own, guarded under their base's API prefix.
+_MORE_CLASSES = {
+    "Index": tuple(
+        f"pyspark.pandas.indexes.{module}:{name}"
+        for module, name in (
+            ("multi", "MultiIndex"),
+            ("datetimes", "DatetimeIndex"),
+            ("timedelta", "TimedeltaIndex"),
+            ("category", "CategoricalIndex"),
+        )
+    ),
+}
 _lock = threading.Lock()
 _installed = False
 
@@ -89,6 +105,7 @@ def install() -> None:
                         setattr(cls, name, _method_stub(rule.api, name, rule))
             for cls in classes:
                 _wrap_class(prefix, cls)
+        _guard_all()
         for name in ("DataFrame", "Series"):
             _wrap_init(
                 import_path(f"pyspark.pandas:{name}"),
@@ -96,6 +113,27 @@ def install() -> None:
                 import_path(f"pandas:{name}"),
             )
         _installed = True
+
+
+def _guard_all() -> None:
+    """Fallback on failure (:mod:`adapters.pandas._guard`) for every public method."""
+    for prefix, (_, spark_paths, _) in SURFACES.items():
+        for path in (*spark_paths, *_MORE_CLASSES.get(prefix, ())):
+            cls = import_path(path)
+            names = {n for n in dir(cls) if not n.startswith("_")} | set(_GUARDED_DUNDERS)
+            for name in sorted(names):
+                _guard(cls, f"{prefix}.{name}", name)
+    for class_name in INDEXERS:
+        cls = import_path(f"pyspark.pandas.indexing:{class_name}")
+        for name in ("__getitem__", "__setitem__"):
+            _guard(cls, f"{class_name}.{name}", name)
+
+
+def _guard(cls: type, api: str, name: str) -> None:
+    owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+    original = vars(owner).get(name) if owner not in (None, object) else None
+    if inspect.isfunction(original) and not guarded(original):
+        setattr(cls, name, guard_method(api, name, original))
 
 
 def _blocker(rules: Any) -> Rule | None:

@@ -31,6 +31,7 @@ __all__ = [
     "get_fallback",
     "record",
     "set_fallback",
+    "user_line",
 ]
 
 Mode = Literal["raise", "warn", "silent"]
@@ -157,10 +158,31 @@ def fallback_report(*, reset: bool = False) -> Any:
 
 def advise(message: str) -> None:
     """Emit a ToolkitAdviceWarning pointing at the user's line, not at pyspark or this package."""
-    level, frame = 1, sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_QUIET_PREFIXES + _pyspark()):
-        frame, level = frame.f_back, level + 1
+    level, _ = _user_frame()
     warnings.warn(message, ToolkitAdviceWarning, stacklevel=level + 1)
+
+
+def user_line() -> str:
+    """``file:line`` of the caller's code that led here (outside pyspark, pandas and this package).
+
+    Examples
+    --------
+    >>> user_line().rpartition(":")[2].isdigit()
+    True
+    """
+    _, frame = _user_frame()
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _user_frame() -> tuple[int, Any]:
+    """(stack level above the caller of this function's caller, frame) of the user's code."""
+    level, frame = 1, sys._getframe(2)
+    library = _QUIET_PREFIXES + _pyspark()
+    while frame is not None and frame.f_code.co_filename.startswith(library):
+        frame, level = frame.f_back, level + 1
+    return level, frame
 
 
 def _pyspark() -> tuple[str, ...]:

@@ -1,0 +1,156 @@
+"""Fallback on failure: a pandas-on-Spark call that raises runs in pandas, or is refused cleanly.
+
+The rule book knows many gaps before a call runs; this catches the rest when it runs.
+Every public method of the pandas-on-Spark classes, their indexers (``loc``, ``iloc``,
+``at``, ``iat``) and the top-level functions are guarded. When the outermost guarded
+call raises anything but a :class:`~toolkit.exceptions.ToolkitError`:
+
+- fallback ``warn`` / ``silent``: the call runs in pandas on the driver (within
+  ``max_rows``, reported and warned like any fallback). If pandas raises too, that is
+  pandas' answer and its exception propagates unchanged.
+- fallback ``raise`` (or past ``max_rows``): :class:`~toolkit.exceptions.UnsupportedPandasAPIError`
+  naming the API, pandas-on-Spark's reason in one line, the caller's file:line and what
+  to do instead. A missing label (``KeyError`` / ``IndexError``) keeps its type, as in pandas.
+
+Calls made inside a guarded call are not guarded again, so a fallback never starts
+half-way through pandas-on-Spark's own work.
+
+Examples
+--------
+>>> reason(ValueError("An error occurred while calling o1.x.\\n: java.lang.Oops: bad cast"))
+'bad cast'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from adapters.migration.rules import Rule, alternative
+from adapters.pandas._fallback import FROM_PANDAS, run_function, run_method, run_setitem
+from adapters.pandas._policy import get_fallback, user_line
+from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError
+
+__all__ = ["guard_function", "guard_method", "guarded", "reason"]
+
+_depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
+INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
+_JAVA_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)(?::\s*|$)")
+_PY_LAST = re.compile(r"^\w+(?:Error|Exception|Warning)\b.*")
+
+
+def guarded(function: Any) -> bool:
+    """Whether ``function`` is already one of this module's guards."""
+    return getattr(function, "__scaleout_guard__", False)
+
+
+def guard_method(api: str, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original`` (a method) with the fallback-on-failure policy of this module."""
+
+    @functools.wraps(original)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _depth.get():
+            return original(self, *args, **kwargs)
+        where = _api(api, self)
+        return _guarded(
+            where,
+            lambda: original(self, *args, **kwargs),
+            lambda rule: _recover(where, rule, self, name, args, kwargs),
+        )
+
+    method.__scaleout_guard__ = True  # type: ignore[attr-defined]
+    return method
+
+
+def guard_function(
+    api: str, spark_func: Callable[..., Any], pandas_func: Callable[..., Any]
+) -> Callable[..., Any]:
+    """A top-level pandas-on-Spark function with the fallback-on-failure policy."""
+
+    @functools.wraps(spark_func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if _depth.get():
+            return spark_func(*args, **kwargs)
+        return _guarded(
+            api,
+            lambda: spark_func(*args, **kwargs),
+            lambda rule: run_function(api, rule, pandas_func, args, kwargs),
+        )
+
+    call.__scaleout_guard__ = True  # type: ignore[attr-defined]
+    return call
+
+
+def _guarded(api: str, native: Callable[[], Any], fallback: Callable[[Rule], Any]) -> Any:
+    token = _depth.set(1)
+    try:
+        try:
+            return native()
+        except ToolkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - judged below, never leaked raw
+            failure = exc
+            if getattr(exc, FROM_PANDAS, False):
+                raise
+        raising = get_fallback().mode == "raise"
+        if raising and isinstance(failure, LookupError) and _plain_python(failure):
+            raise failure
+        cause = f"{type(failure).__name__}: {reason(failure)}"
+        rule = Rule(api, "blocker", f"pandas-on-Spark cannot run it ({cause})", alternative(api))
+        if raising:
+            raise UnsupportedPandasAPIError(
+                f"{api} at {user_line()}: {rule.message}. Instead: {rule.suggestion}."
+            ) from None
+        try:
+            return fallback(rule)
+        except ToolkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if getattr(exc, FROM_PANDAS, False):
+                raise  # pandas raises it too: that is pandas' answer
+            raise UnsupportedPandasAPIError(
+                f"{api} at {user_line()}: {rule.message}, and moving its data to pandas "
+                f"failed too ({type(exc).__name__}: {reason(exc)}). Instead: {rule.suggestion}."
+            ) from None
+    finally:
+        _depth.reset(token)
+
+
+def _recover(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:
+    if name == "__setitem__":
+        return run_setitem(api, rule, receiver, args[0], args[1])
+    return run_method(api, rule, receiver, name, args, kwargs)
+
+
+def _api(api: str, receiver: Any) -> str:
+    """``DataFrame.loc`` rather than ``LocIndexer.__getitem__`` for an indexer."""
+    indexer = INDEXERS.get(type(receiver).__name__)
+    if indexer is None:
+        return api
+    owner = type(getattr(receiver, "_psdf_or_psser", None)).__name__
+    return f"{owner}.{indexer}"
+
+
+def _plain_python(exc: BaseException) -> bool:
+    """A Python-level error (a missing label), not one carried over from the JVM or a worker."""
+    module = type(exc).__module__
+    return not module.startswith(("py4j", "pyspark", "pyarrow"))
+
+
+def reason(exc: BaseException) -> str:
+    """The one line of an error that says why: no py4j preamble, Java class or traceback."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        last = [line for line in lines if _PY_LAST.match(line)]
+        if last:
+            return last[-1][:300]
+    for line in lines:
+        if line.startswith("An error occurred while calling"):
+            continue
+        line = _JAVA_PREFIX.sub("", line.lstrip(": ")).strip()
+        if line:
+            return line[:300]
+    return type(exc).__name__

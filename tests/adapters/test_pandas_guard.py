@@ -1,0 +1,112 @@
+"""Fallback on failure: what pandas-on-Spark refuses at run time runs in pandas, or is refused.
+
+Each case is a call pandas-on-Spark itself raises on (no rule in the book foresees it);
+the result must be pandas' result, pandas' own exception, or a one-line
+UnsupportedPandasAPIError naming the API and the caller's line, never a Java trace.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas
+import pytest
+
+import adapters.pandas as pd
+from adapters.pandas._guard import reason
+from toolkit.exceptions import ToolkitAdviceWarning, UnsupportedPandasAPIError
+
+DATA = {"shield": [1, 8, 8], "a": [1, 2, 3]}
+
+
+@pytest.fixture
+def frame(spark):
+    with pd.backend("spark"):
+        yield pd.DataFrame(DATA)
+
+
+def _local(value):
+    return value.to_pandas() if hasattr(value, "to_pandas") else value
+
+
+# -- no Spark needed ------------------------------------------------------------------------
+
+
+def test_reason_is_one_line_without_py4j_java_or_traceback():
+    java = ValueError(
+        "An error occurred while calling o45.select.\n"
+        ": org.apache.spark.sql.AnalysisException: [BAD] no such column\n\tat org.Foo(Foo.scala:1)"
+    )
+    assert reason(java) == "[BAD] no such column"
+    worker = RuntimeError(
+        "An exception was thrown from the Python worker.\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1\nZeroDivisionError: division by zero\n'
+    )
+    assert reason(worker) == "ZeroDivisionError: division by zero"
+    assert reason(KeyError()) == "KeyError"
+
+
+# -- on Spark ------------------------------------------------------------------------------
+
+
+def test_a_call_pandas_on_spark_refuses_runs_in_pandas_under_warn(frame):
+    expected = pandas.DataFrame(DATA).loc[lambda d: d["shield"] == 8]
+    with pd.backend("spark"), pd.fallback("warn"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = frame.loc[lambda d: d["shield"] == 8]
+    pandas.testing.assert_frame_equal(_local(got), expected)
+    advice = [w for w in caught if issubclass(w.category, ToolkitAdviceWarning)]
+    assert advice and advice[0].filename == __file__
+    assert "DataFrame.loc ran in pandas" in str(advice[0].message)
+    assert "DataFrame.loc" in set(pd.fallback_report(reset=True)["api"])
+
+
+def test_under_raise_it_is_a_one_line_refusal_naming_the_callers_line(frame):
+    with pd.backend("spark"), pd.fallback("raise"):
+        with pytest.raises(UnsupportedPandasAPIError) as raised:
+            frame.loc[lambda d: d["shield"] == 8]
+    message = str(raised.value)
+    assert message.startswith("DataFrame.loc at ")
+    assert f"{__file__}:" in message and "Instead:" in message
+    assert "\n" not in message and "org.apache" not in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_a_missing_label_stays_a_key_error_as_in_pandas(frame):
+    with pd.backend("spark"), pd.fallback("raise"), pytest.raises(KeyError):
+        frame["nope"]
+    with pd.backend("spark"), pd.fallback("warn"), pytest.raises(KeyError):
+        frame["nope"]  # pandas raises it too: pandas' answer, unchanged
+
+
+def test_assignment_falls_back_whole_and_matches_pandas(frame):
+    expected = pandas.DataFrame(DATA)
+    expected.loc[expected["a"] > 1, "a"] = [10, 20]
+    with pd.backend("spark"), pd.fallback("silent"):
+        frame.loc[frame["a"] > 1, "a"] = [10, 20]
+    pandas.testing.assert_frame_equal(_local(frame), expected)
+
+
+def test_a_failing_change_leaves_the_frame_as_it_was(frame):
+    with pd.backend("spark"), pd.fallback("silent"):
+        with pytest.raises(ValueError):  # pandas' own error: 3 rows, 2 values
+            frame.loc[:, "a"] = [10, 20]
+    pandas.testing.assert_frame_equal(_local(frame), pandas.DataFrame(DATA))
+
+
+def test_in_place_on_a_frame_runs_on_a_copy_then_swaps_the_data_in(frame):
+    expected = pandas.DataFrame(DATA)
+    expected.mask(expected > 2, 0, inplace=True)
+    with pd.backend("spark"), pd.fallback("silent"):
+        assert frame.mask(frame > 2, 0, inplace=True) is None
+    pandas.testing.assert_frame_equal(_local(frame), expected)
+
+
+def test_a_lazy_failure_is_refused_without_a_java_trace(frame, capfd):
+    with pd.backend("spark"), pd.fallback("warn"):
+        reindexed = frame.reindex([0, 5], fill_value="missing")
+        with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.__repr__"):
+            repr(reindexed)
+    err = capfd.readouterr().err
+    assert "org.apache" not in err and "Py4JJavaError" not in err
