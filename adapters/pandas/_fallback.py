@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from adapters.migration.rules import Rule
+from adapters.pandas._holdable import holdable_problem
 from adapters.pandas._policy import advise, get_fallback, record
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
@@ -222,6 +223,11 @@ class _Mover:
 
         ps = import_pyspark_pandas()
         plain = _plain(value, self)
+        problem = holdable_problem(plain)
+        if problem is not None:
+            raise UnsupportedPandasAPIError(
+                f"{self.api} ran in pandas, but its result cannot go back to Spark: {problem}"
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

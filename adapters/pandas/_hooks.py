@@ -33,6 +33,7 @@ from adapters.migration.surface import SURFACES, import_path, import_pyspark_pan
 from adapters.pandas._arguments import checks, prepare
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
 from adapters.pandas._guard import INDEXERS, guard_method, guarded
+from adapters.pandas._holdable import check_holdable
 
 __all__ = ["install", "installed"]
 
@@ -190,10 +191,21 @@ def _wrap_init(cls: type, api: str, local_cls: type) -> None:
                 built = run_function(api, rule, local_cls, args, kwargs)
                 original(self, built)
                 return
+        elif _local_data(args, kwargs):  # build it in pandas, refuse what Spark cannot hold
+            local = local_cls(*args, **kwargs)
+            check_holdable(local, api=api)
+            original(self, local)
+            return
         original(self, *args, **kwargs)
 
     __init__.__scaleout__ = True  # type: ignore[attr-defined]
     cls.__init__ = __init__  # type: ignore[misc]
+
+
+def _local_data(args: tuple, kwargs: dict) -> bool:
+    """Plain Python or pandas data (not Spark's own objects, which pandas-on-Spark passes)."""
+    data = args[0] if args else kwargs.get("data")
+    return data is not None and not type(data).__module__.startswith("pyspark")
 
 
 def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:

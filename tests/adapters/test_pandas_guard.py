@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas
 import pytest
 
 import adapters.pandas as pd
 from adapters.pandas._guard import reason
+from adapters.pandas._holdable import holdable_problem
 from toolkit.exceptions import ToolkitAdviceWarning, UnsupportedPandasAPIError
 
 DATA = {"shield": [1, 8, 8], "a": [1, 2, 3]}
@@ -51,10 +53,9 @@ def test_reason_is_one_line_without_py4j_java_or_traceback():
 
 def test_a_call_pandas_on_spark_refuses_runs_in_pandas_under_warn(frame):
     expected = pandas.DataFrame(DATA).loc[lambda d: d["shield"] == 8]
-    with pd.backend("spark"), pd.fallback("warn"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            got = frame.loc[lambda d: d["shield"] == 8]
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = frame.loc[lambda d: d["shield"] == 8]
     pandas.testing.assert_frame_equal(_local(got), expected)
     advice = [w for w in caught if issubclass(w.category, ToolkitAdviceWarning)]
     assert advice and advice[0].filename == __file__
@@ -63,9 +64,12 @@ def test_a_call_pandas_on_spark_refuses_runs_in_pandas_under_warn(frame):
 
 
 def test_under_raise_it_is_a_one_line_refusal_naming_the_callers_line(frame):
-    with pd.backend("spark"), pd.fallback("raise"):
-        with pytest.raises(UnsupportedPandasAPIError) as raised:
-            frame.loc[lambda d: d["shield"] == 8]
+    with (
+        pd.backend("spark"),
+        pd.fallback("raise"),
+        pytest.raises(UnsupportedPandasAPIError) as raised,
+    ):
+        frame.loc[lambda d: d["shield"] == 8]
     message = str(raised.value)
     assert message.startswith("DataFrame.loc at ")
     assert f"{__file__}:" in message and "Instead:" in message
@@ -89,9 +93,8 @@ def test_assignment_falls_back_whole_and_matches_pandas(frame):
 
 
 def test_a_failing_change_leaves_the_frame_as_it_was(frame):
-    with pd.backend("spark"), pd.fallback("silent"):
-        with pytest.raises(ValueError):  # pandas' own error: 3 rows, 2 values
-            frame.loc[:, "a"] = [10, 20]
+    with pd.backend("spark"), pd.fallback("silent"), pytest.raises(ValueError):
+        frame.loc[:, "a"] = [10, 20]  # pandas' own error: 3 rows, 2 values
     pandas.testing.assert_frame_equal(_local(frame), pandas.DataFrame(DATA))
 
 
@@ -110,3 +113,53 @@ def test_a_lazy_failure_is_refused_without_a_java_trace(frame, capfd):
             repr(reindexed)
     err = capfd.readouterr().err
     assert "org.apache" not in err and "Py4JJavaError" not in err
+
+
+# -- data Spark cannot hold is refused, never converted into other values -----------------
+
+UNHOLDABLE = {
+    "unsigned": pandas.Series([1, 200], dtype="uint8"),
+    "complex": pandas.Series([1 + 2j]),
+    "half": pandas.Series([1.5], dtype="float16"),
+    "sparse": pandas.Series(pandas.arrays.SparseArray([0, 1, 0])),
+    "zoned": pandas.Series(pandas.date_range("2020", periods=2, tz="US/Eastern")),
+    "period": pandas.Series(pandas.period_range("2020", periods=2, freq="M")),
+    "mixed": pandas.Series([1, "x"]),
+    "numbers as objects": pandas.Series([1, 2.5], dtype=object),
+    "dicts": pandas.Series([{"a": 1}]),
+    "overflow": pandas.Series(pandas.timedelta_range("1D", periods=3, freq="100000D", unit="s")),
+}
+HOLDABLE = {
+    "ints": pandas.Series([1, 2]),
+    "strings with NaN": pandas.Series(["a", np.nan]),
+    "lists": pandas.Series([[1, 2], [3]]),
+    "nullable": pandas.Series([1, None], dtype="Int64"),
+    "seconds in range": pandas.Series(pandas.to_datetime(["2020-01-01"]).as_unit("s")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNHOLDABLE))
+def test_data_spark_cannot_hold_is_named_with_its_dtype_and_a_fix(name):
+    series = UNHOLDABLE[name].rename("col")
+    problem = holdable_problem(series)
+    assert problem is not None, name
+    assert problem.startswith(f"column 'col' has dtype {series.dtype}") and "Fix:" in problem
+    assert holdable_problem(series.to_frame()) == problem
+
+
+@pytest.mark.parametrize("name", sorted(HOLDABLE))
+def test_data_spark_holds_passes(name):
+    assert holdable_problem(HOLDABLE[name]) is None
+
+
+def test_constructors_and_fallback_results_refuse_it_under_every_policy(spark):
+    with pd.backend("spark"):
+        for mode in ("raise", "warn"):
+            with pd.fallback(mode), pytest.raises(UnsupportedPandasAPIError, match="uint8"):
+                pd.Series([1, 2], dtype="uint8")
+        with pd.fallback("warn"), pytest.raises(UnsupportedPandasAPIError, match="overflow"):
+            pd.timedelta_range("1 Day", periods=3, freq="100000D", unit="s")
+        kept = pd.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
+    pandas.testing.assert_frame_equal(
+        kept.to_pandas(), pandas.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
+    )
