@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adapters.migration.alternatives import ALTERNATIVES
+from adapters.migration.differences import DIFFERENCES
 from adapters.migration.gotchas import GOTCHAS
 from adapters.migration.normalised import NORMALISED
 from adapters.migration.surface import TOP_LEVEL, Missing, Surface, surface
@@ -236,7 +237,7 @@ def rulebook() -> RuleBook:
                     source="signature",
                 )
             )
-    for record in GOTCHAS:
+    for record in (*GOTCHAS, *DIFFERENCES):
         rules[record["api"]].append(
             Rule(
                 record["api"],

@@ -185,12 +185,13 @@ def _checked_function(
 
 def _missing_function(api: str, pandas_func: Callable[..., Any]) -> Callable[..., Any]:
     from adapters.migration.rules import rulebook
-    from adapters.pandas._fallback import holds_spark, run_function
+    from adapters.pandas._fallback import holds_spark, run_function, with_caller_names
 
     rule = rulebook().rules(api)[0]
 
     @functools.wraps(pandas_func)
     def call(*args: Any, **kwargs: Any) -> Any:
+        kwargs = with_caller_names(api, args, kwargs)
         if not holds_spark((args, kwargs)):  # local data only: plain pandas, nothing moves
             return pandas_func(*args, **kwargs)
         return run_function(api, rule, pandas_func, args, kwargs)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from adapters.migration.rules import Rule
 from adapters.pandas._holdable import holdable_problem
-from adapters.pandas._policy import advise, get_fallback, record
+from adapters.pandas._policy import advise, get_fallback, record, user_frame
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
 __all__ = [
@@ -32,12 +33,16 @@ __all__ = [
     "run_function",
     "run_method",
     "run_setitem",
+    "with_caller_names",
 ]
 
 ORIGIN = "_scaleout_origin"  # (parent, method name, args, kwargs) on groupby/window objects
 FROM_PANDAS = "_scaleout_from_pandas"  # set on an exception pandas itself raised in a fallback
 _ACCESSORS = {"StringMethods": "str", "DatetimeMethods": "dt", "CategoricalAccessor": "cat"}
 _INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
+# Calls that evaluate an expression string against the caller's variables.
+_EVALUATORS = frozenset({"pandas.eval", "DataFrame.eval", "DataFrame.query"})
+_NAME = re.compile(r"[A-Za-z_]\w*")
 _RAISE_HINT = (
     "The fallback policy is 'raise'; adapters.pandas.set_fallback('warn') runs such calls in "
     "pandas on the driver for frames up to max_rows rows."
@@ -50,6 +55,7 @@ def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwar
     With ``inplace=True`` the change is made on a pandas copy and, once pandas has
     succeeded, replaces the receiver's data whole (a DataFrame only).
     """
+    kwargs = with_caller_names(api, args, kwargs)
     if kwargs.get("inplace"):
         return _in_place(api, rule, receiver, lambda local: getattr(local, name), args, kwargs)
     return _run(
@@ -105,9 +111,27 @@ def run_attribute(api: str, rule: Rule, receiver: Any, name: str) -> Any:
 
 def run_function(api: str, rule: Rule, func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """``func(*args, **kwargs)`` (a pandas function) under the fallback policy."""
+    kwargs = with_caller_names(api, args, kwargs)
     return _run(
         api, rule, lambda mover: _pandas(func, mover.to_pandas(args), mover.to_pandas(kwargs))
     )
+
+
+def with_caller_names(api: str, args: tuple, kwargs: dict) -> dict:
+    """For ``eval`` / ``query``: the caller's variables the expression names, as pandas would
+    find them on the stack (the fallback runs pandas from here, not from the caller)."""
+    if api not in _EVALUATORS or "local_dict" in kwargs or "global_dict" in kwargs:
+        return kwargs
+    expr = args[0] if args else kwargs.get("expr")
+    frame = user_frame()
+    if not isinstance(expr, str) or frame is None:
+        return kwargs
+    names = set(_NAME.findall(expr))
+    return {
+        **kwargs,
+        "local_dict": {n: v for n, v in frame.f_locals.items() if n in names},
+        "global_dict": {n: v for n, v in frame.f_globals.items() if n in names},
+    }
 
 
 def _pandas(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:

@@ -34,10 +34,13 @@ from adapters.pandas._fallback import FROM_PANDAS, run_function, run_method, run
 from adapters.pandas._policy import get_fallback, user_line
 from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError
 
-__all__ = ["guard_function", "guard_method", "guarded", "reason"]
+__all__ = ["INDEXERS", "INDEX_COMPARISONS", "guard_function", "guard_method", "guarded", "reason"]
 
 _depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
 INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
+# pandas answers ``index < 1`` with a numpy array of booleans; pandas-on-Spark with an
+# integer Index that loc then reads as labels.
+INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
 _JAVA_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)(?::\s*|$)")
 _PY_LAST = re.compile(r"^\w+(?:Error|Exception|Warning)\b.*")
 
@@ -59,6 +62,7 @@ def guard_method(api: str, name: str, original: Callable[..., Any]) -> Callable[
             where,
             lambda: original(self, *args, **kwargs),
             lambda rule: _recover(where, rule, self, name, args, kwargs),
+            difference=_difference(where, args),
         )
 
     method.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -84,22 +88,31 @@ def guard_function(
     return call
 
 
-def _guarded(api: str, native: Callable[[], Any], fallback: Callable[[Rule], Any]) -> Any:
+def _guarded(
+    api: str,
+    native: Callable[[], Any],
+    fallback: Callable[[Rule], Any],
+    *,
+    difference: str | None = None,
+) -> Any:
+    """Run ``native``; on failure (or a known ``difference``) apply the fallback policy."""
     token = _depth.set(1)
     try:
-        try:
-            return native()
-        except ToolkitError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - judged below, never leaked raw
-            failure = exc
-            if getattr(exc, FROM_PANDAS, False):
-                raise
         raising = get_fallback().mode == "raise"
-        if raising and isinstance(failure, LookupError) and _plain_python(failure):
-            raise failure
-        cause = f"{type(failure).__name__}: {reason(failure)}"
-        rule = Rule(api, "blocker", f"pandas-on-Spark cannot run it ({cause})", alternative(api))
+        why = difference
+        if why is None:
+            try:
+                return native()
+            except ToolkitError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - judged below, never leaked raw
+                if getattr(exc, FROM_PANDAS, False):
+                    raise
+                failure = exc
+            if raising and isinstance(failure, LookupError) and _plain_python(failure):
+                raise failure
+            why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
+        rule = Rule(api, "blocker", why, alternative(api))
         if raising:
             raise UnsupportedPandasAPIError(
                 f"{api} at {user_line()}: {rule.message}. Instead: {rule.suggestion}."
@@ -117,6 +130,31 @@ def _guarded(api: str, native: Callable[[], Any], fallback: Callable[[Rule], Any
             ) from None
     finally:
         _depth.reset(token)
+
+
+def _difference(api: str, args: tuple) -> str | None:
+    """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
+    if api.startswith("Index.") and api.endswith(INDEX_COMPARISONS):
+        return "pandas compares an Index element-wise into a numpy array of booleans"
+    if api.endswith((".loc", ".iloc")) and args:
+        key = args[0]
+        rows = key[0] if type(key) is tuple and key else key
+        if _boolean_mask(rows):
+            return (
+                "pandas-on-Spark reads a boolean array or Index (such as df.index < 1) as "
+                "labels, not as a row mask"
+            )
+    return None
+
+
+def _boolean_mask(rows: Any) -> bool:
+    """A list, numpy array or pandas-on-Spark Index of booleans (not a boolean Series)."""
+    if type(rows) is list:
+        return bool(rows) and all(isinstance(item, bool) for item in rows)
+    module = type(rows).__module__
+    local_array = module == "numpy" or module.startswith("pandas.core.indexes")
+    spark_index = module.startswith("pyspark.pandas.indexes")
+    return (local_array or spark_index) and str(getattr(rows, "dtype", "")) == "bool"
 
 
 def _recover(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:

@@ -32,7 +32,7 @@ from adapters.migration.rules import Rule, rulebook
 from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
 from adapters.pandas._arguments import checks, prepare
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
-from adapters.pandas._guard import INDEXERS, guard_method, guarded
+from adapters.pandas._guard import INDEX_COMPARISONS, INDEXERS, guard_method, guarded
 from adapters.pandas._holdable import check_holdable
 
 __all__ = ["install", "installed"]
@@ -122,6 +122,8 @@ def _guard_all() -> None:
         for path in (*spark_paths, *_MORE_CLASSES.get(prefix, ())):
             cls = import_path(path)
             names = {n for n in dir(cls) if not n.startswith("_")} | set(_GUARDED_DUNDERS)
+            if prefix == "Index":
+                names |= set(INDEX_COMPARISONS)
             for name in sorted(names):
                 _guard(cls, f"{prefix}.{name}", name)
     for class_name in INDEXERS:

@@ -31,6 +31,7 @@ __all__ = [
     "get_fallback",
     "record",
     "set_fallback",
+    "user_frame",
     "user_line",
 ]
 
@@ -174,6 +175,11 @@ def user_line() -> str:
     if frame is None:
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def user_frame() -> Any:
+    """The frame of the caller's code that led here (see :func:`user_line`), or None."""
+    return _user_frame()[1]
 
 
 def _user_frame() -> tuple[int, Any]:

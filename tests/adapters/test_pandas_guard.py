@@ -163,3 +163,30 @@ def test_constructors_and_fallback_results_refuse_it_under_every_policy(spark):
     pandas.testing.assert_frame_equal(
         kept.to_pandas(), pandas.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
     )
+
+
+# -- calls pandas-on-Spark answered differently now give pandas' answer ----------------------
+
+DIFFERENT_BEFORE = [
+    ("pd.isna(pd.DatetimeIndex(['2017-07-05', None]))", ""),
+    ("df.loc[df.index < 1, ['a']]", "df = pd.DataFrame({'a': [1, 2, 3]})"),
+    ("df.loc[[True, False, True]]", "df = pd.DataFrame({'a': [1, 2, 3]})"),
+    ("pd.eval('double = df.a * 2', target=df)", "df = pd.DataFrame({'a': [10, 20]})"),
+    ("df.query('a > @limit')", "df = pd.DataFrame({'a': [1, 5]}); limit = 2"),
+]
+
+
+def _evaluate(code: str, setup: str, backend: str):
+    namespace = {"pd": pd, "np": np}
+    with pd.backend(backend), pd.fallback("silent"):
+        exec(setup, namespace)
+        return _local(eval(code, namespace))
+
+
+@pytest.mark.parametrize(("code", "setup"), DIFFERENT_BEFORE)
+def test_calls_that_gave_other_values_give_pandas_values(spark, code, setup):
+    expected, got = _evaluate(code, setup, "pandas"), _evaluate(code, setup, "spark")
+    if isinstance(expected, pandas.DataFrame):
+        pandas.testing.assert_frame_equal(got, expected)
+    else:
+        np.testing.assert_array_equal(got, expected)
