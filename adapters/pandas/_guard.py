@@ -50,8 +50,19 @@ def guarded(function: Any) -> bool:
     return getattr(function, "__scaleout_guard__", False)
 
 
-def guard_method(api: str, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    """``original`` (a method) with the fallback-on-failure policy of this module."""
+def guard_method(
+    api: str,
+    name: str,
+    original: Callable[..., Any],
+    *,
+    after: Callable[[Any, Any], Any] | None = None,
+) -> Callable[..., Any]:
+    """``original`` (a method) with the fallback-on-failure policy of this module;
+    ``after(self, result)`` post-processes a result pandas-on-Spark gave (not a fallback's)."""
+
+    def native(self: Any, args: tuple, kwargs: dict) -> Any:
+        result = original(self, *args, **kwargs)
+        return result if after is None else after(self, result)
 
     @functools.wraps(original)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -60,7 +71,7 @@ def guard_method(api: str, name: str, original: Callable[..., Any]) -> Callable[
         where = _api(api, self)
         return _guarded(
             where,
-            lambda: original(self, *args, **kwargs),
+            lambda: native(self, args, kwargs),
             lambda rule: _recover(where, rule, self, name, args, kwargs),
             difference=_difference(where, args),
         )

@@ -34,6 +34,7 @@ from adapters.pandas._arguments import checks, prepare
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
 from adapters.pandas._guard import INDEX_COMPARISONS, INDEXERS, guard_method, guarded
 from adapters.pandas._holdable import check_holdable
+from adapters.pandas._order import in_pandas_order
 
 __all__ = ["install", "installed"]
 
@@ -124,19 +125,21 @@ def _guard_all() -> None:
             names = {n for n in dir(cls) if not n.startswith("_")} | set(_GUARDED_DUNDERS)
             if prefix == "Index":
                 names |= set(INDEX_COMPARISONS)
+            grouped = prefix in ("DataFrameGroupBy", "SeriesGroupBy")
             for name in sorted(names):
-                _guard(cls, f"{prefix}.{name}", name)
+                ordered = grouped and (prefix, name) not in CONSTRUCTORS
+                _guard(cls, f"{prefix}.{name}", name, after=in_pandas_order if ordered else None)
     for class_name in INDEXERS:
         cls = import_path(f"pyspark.pandas.indexing:{class_name}")
         for name in ("__getitem__", "__setitem__"):
             _guard(cls, f"{class_name}.{name}", name)
 
 
-def _guard(cls: type, api: str, name: str) -> None:
+def _guard(cls: type, api: str, name: str, *, after: Callable[..., Any] | None = None) -> None:
     owner = next((k for k in cls.__mro__ if name in vars(k)), None)
     original = vars(owner).get(name) if owner not in (None, object) else None
     if inspect.isfunction(original) and not guarded(original):
-        setattr(cls, name, guard_method(api, name, original))
+        setattr(cls, name, guard_method(api, name, original, after=after))
 
 
 def _blocker(rules: Any) -> Rule | None:
