@@ -173,6 +173,18 @@ DIFFERENT_BEFORE = [
     ("df.loc[[True, False, True]]", "df = pd.DataFrame({'a': [1, 2, 3]})"),
     ("pd.eval('double = df.a * 2', target=df)", "df = pd.DataFrame({'a': [10, 20]})"),
     ("df.query('a > @limit')", "df = pd.DataFrame({'a': [1, 5]}); limit = 2"),
+    *(
+        (code, "df = pd.DataFrame({'k': list('babca'), 'j': [1, 2, 1, 2, 1], 'v': [1.0, 2, 3, 4, 5]})")
+        for code in (  # row order: keys sorted (aggregations), the frame's order (the rest)
+            "df.groupby('k').sum()",
+            "df.groupby(['k', 'j']).v.mean()",
+            "df.groupby('k').size()",
+            "df.groupby('k').agg(['min', 'max'])",
+            "df.groupby('k').v.cumsum()",
+            "df.groupby('k').shift(1)",
+            "df.groupby('k').head(1)",
+        )
+    ),
 ]
 
 
@@ -188,5 +200,7 @@ def test_calls_that_gave_other_values_give_pandas_values(spark, code, setup):
     expected, got = _evaluate(code, setup, "pandas"), _evaluate(code, setup, "spark")
     if isinstance(expected, pandas.DataFrame):
         pandas.testing.assert_frame_equal(got, expected)
+    elif isinstance(expected, pandas.Series):
+        pandas.testing.assert_series_equal(got, expected)
     else:
         np.testing.assert_array_equal(got, expected)
