@@ -1,20 +1,24 @@
-"""Calls pandas-on-Spark answers with other values than pandas (curated data).
+"""Argument values pandas-on-Spark refuses, or answers with other values than pandas.
 
 Pure data, in the format of :mod:`adapters.migration.gotchas`. Each is a blocker: the
 checker flags it, and :mod:`adapters.pandas` runs the call in pandas under the ``warn``
-fallback policy (refuses it under ``raise``) instead of giving a different answer.
+fallback policy (refuses it under ``raise``) instead of failing or giving a different
+answer.
 
 Examples
 --------
->>> sorted({record["api"] for record in DIFFERENCES})[:2]
-['pandas.isna', 'pandas.isnull']
+>>> sorted({record["api"] for record in DIFFERENCES})[-2:]
+['pandas.notna', 'pandas.notnull']
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DIFFERENCES"]
+__all__ = ["DIFFERENCES", "RESAMPLE_RULES"]
+
+# The offsets pandas-on-Spark resamples by (pyspark.pandas.resample), as rule codes.
+RESAMPLE_RULES = ("A-DEC", "M", "ME", "D", "H", "h", "T", "min", "S", "s")
 
 DIFFERENCES: tuple[dict[str, Any], ...] = (
     *(
@@ -27,5 +31,49 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
             "suggestion": f"call the method: idx.{name}() (or idx.to_series().{name}())",
         }
         for name in ("isna", "isnull", "notna", "notnull")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["rule", "freq_not_in", RESAMPLE_RULES]],
+            "message": "pandas-on-Spark resamples only by year-end, month-end, day, hour, "
+            "minute or second (offsets such as 'MS', 'W' or 'QE' raise)",
+            "suggestion": "resample by one of those, or floor the timestamps yourself and "
+            "group: df.groupby(df['t'].dt.to_period('M').dt.start_time)",
+        }
+        for api in ("DataFrame.resample", "Series.resample")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["method", "not_in", ["linear"]]],
+            "message": "pandas-on-Spark interpolates only with method='linear'",
+            "suggestion": "use method='linear', or interpolate small data in pandas",
+        }
+        for api in ("DataFrame.interpolate", "Series.interpolate")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["keep", "in", ["all"]]],
+            "message": "pandas-on-Spark does not implement keep='all'",
+            "suggestion": "use keep='first' or 'last', or filter on the n-th value: "
+            "df[df[col] >= df[col].nlargest(n).min()]",
+        }
+        for api in ("DataFrame.nlargest", "DataFrame.nsmallest")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["value", "given", None], ["limit", "given", None]],
+            "message": "pandas-on-Spark ignores limit= when filling with a value",
+            "suggestion": "fill without limit=, or mark the rows to fill yourself "
+            "(e.g. with groupby(...).cumcount())",
+        }
+        for api in ("DataFrame.fillna", "Series.fillna")
     ),
 )

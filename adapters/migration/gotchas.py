@@ -13,6 +13,7 @@ all must hold. A condition is ``[param, test, operand]`` with ``test`` one of:
 - ``keyword``: the same, passed by keyword (not by position);
 - ``missing``: not passed (or ``None``);
 - ``in`` / ``not_in``: the value (the pandas default when not passed) is / is not listed;
+- ``freq_not_in``: an offset alias (``'MS'``, ``'3min'``) whose rule code is not listed;
 - ``untyped``: a function without a return type hint (pandas-on-Spark must run it on
   a sample to learn the output type).
 

@@ -303,6 +303,22 @@ def _runtime_type(value: Any, name: str) -> bool:
     return False
 
 
+def _rule_code(value: Any) -> str | None:
+    """The rule code of a pandas offset alias ('3min' -> 'min'), or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    import warnings
+
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated aliases ('M', 'H') still parse
+            return to_offset(value).rule_code
+    except (ValueError, TypeError):
+        return None
+
+
 def _items(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return list(value.values())
@@ -332,6 +348,9 @@ def _holds(cond: tuple[str, str, Any], args: Mapping[str, Any], defaults: Mappin
     if test in ("in", "not_in"):
         inside = any(same_value(value, item) for item in operand)
         return inside if test == "in" else not inside
+    if test == "freq_not_in":
+        code = _rule_code(value)
+        return given and code is not None and code not in operand
     if test == "is":
         return given and _runtime_type(value, operand)
     if test in ("has", "holds"):
@@ -368,6 +387,9 @@ def _holds_static(
             return None
         inside = any(same_value(arg.value, item) for item in operand)
         return inside if test == "in" else not inside
+    if test == "freq_not_in":
+        code = None if arg.value is UNKNOWN else _rule_code(arg.value)
+        return None if code is None else code not in operand
     if test == "is":
         return True if operand in arg.types else None
     if test in ("has", "holds"):
