@@ -10,7 +10,7 @@ call raises anything but a :class:`~toolkit.exceptions.ToolkitError`:
   pandas' answer and its exception propagates unchanged.
 - fallback ``raise`` (or past ``max_rows``): :class:`~toolkit.exceptions.UnsupportedPandasAPIError`
   naming the API, pandas-on-Spark's reason in one line, the caller's file:line and what
-  to do instead. A missing label (``KeyError`` / ``IndexError``) keeps its type, as in pandas.
+  to do instead (for a missing label, one that is also a ``KeyError`` / ``IndexError``).
 
 Calls made inside a guarded call are not guarded again, so a fallback never starts
 half-way through pandas-on-Spark's own work.
@@ -30,11 +30,27 @@ from contextvars import ContextVar
 from typing import Any
 
 from adapters.migration.rules import Rule, alternative
-from adapters.pandas._fallback import FROM_PANDAS, run_function, run_method, run_setitem
+from adapters.pandas._fallback import (
+    FROM_PANDAS,
+    run_attribute,
+    run_function,
+    run_method,
+    run_setitem,
+)
 from adapters.pandas._policy import get_fallback, user_line
 from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError
 
-__all__ = ["INDEXERS", "INDEX_COMPARISONS", "guard_function", "guard_method", "guarded", "reason"]
+__all__ = [
+    "INDEXERS",
+    "INDEX_COMPARISONS",
+    "guard_constructor",
+    "guard_function",
+    "guard_method",
+    "guard_property",
+    "guarded",
+    "outermost",
+    "reason",
+]
 
 _depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
 INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
@@ -43,6 +59,11 @@ INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtI
 INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
 _JAVA_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)(?::\s*|$)")
 _PY_LAST = re.compile(r"^\w+(?:Error|Exception|Warning)\b.*")
+
+
+def outermost() -> bool:
+    """Whether this is the user's own call, not one pandas-on-Spark makes inside another."""
+    return not _depth.get()
 
 
 def guarded(function: Any) -> bool:
@@ -80,6 +101,47 @@ def guard_method(
     return method
 
 
+def guard_property(api: str, name: str, prop: property) -> property:
+    """A property of a pandas-on-Spark class with the fallback-on-failure policy."""
+
+    def native(self: Any) -> Any:
+        return prop.fget(self)  # type: ignore[misc]
+
+    def getter(self: Any) -> Any:
+        if _depth.get():
+            return native(self)
+        return _guarded(
+            api, lambda: native(self), lambda rule: run_attribute(api, rule, self, name)
+        )
+
+    getter.__name__ = name
+    getter.__scaleout_guard__ = True  # type: ignore[attr-defined]
+    return property(getter, prop.fset, prop.fdel, prop.__doc__)
+
+
+def guard_constructor(api: str, build: Callable[[], Any]) -> Any:
+    """Build a pandas-on-Spark object from the user's data: a failure is a clean refusal
+    (there is no pandas object to fall back to); calls from pandas-on-Spark itself pass."""
+    if _depth.get():
+        return build()
+    token = _depth.set(1)
+    try:
+        return build()
+    except ToolkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if getattr(exc, FROM_PANDAS, False):
+            raise
+        raise UnsupportedPandasAPIError(
+            f"{api} at {user_line()}: pandas-on-Spark cannot hold this data "
+            f"({type(exc).__name__}: {reason(exc)}). Instead: build it in pandas and convert "
+            "the columns Spark cannot hold (see the dtype in the reason) before "
+            "tk.to_pandas_on_spark(...)."
+        ) from None
+    finally:
+        _depth.reset(token)
+
+
 def guard_function(
     api: str, spark_func: Callable[..., Any], pandas_func: Callable[..., Any]
 ) -> Callable[..., Any]:
@@ -110,7 +172,7 @@ def _guarded(
     token = _depth.set(1)
     try:
         raising = get_fallback().mode == "raise"
-        why = difference
+        why, refusal = difference, UnsupportedPandasAPIError
         if why is None:
             try:
                 return native()
@@ -120,12 +182,12 @@ def _guarded(
                 if getattr(exc, FROM_PANDAS, False):
                     raise
                 failure = exc
-            if raising and isinstance(failure, LookupError) and _plain_python(failure):
-                raise failure
             why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
+            if isinstance(failure, LookupError) and _plain_python(failure):
+                refusal = _refusal(type(failure))
         rule = Rule(api, "blocker", why, alternative(api))
         if raising:
-            raise UnsupportedPandasAPIError(
+            raise refusal(
                 f"{api} at {user_line()}: {rule.message}. Instead: {rule.suggestion}."
             ) from None
         try:
@@ -181,6 +243,13 @@ def _api(api: str, receiver: Any) -> str:
         return api
     owner = type(getattr(receiver, "_psdf_or_psser", None)).__name__
     return f"{owner}.{indexer}"
+
+
+@functools.cache
+def _refusal(kind: type[BaseException]) -> type[UnsupportedPandasAPIError]:
+    """An UnsupportedPandasAPIError that is also a ``kind`` (a KeyError stays catchable as one)."""
+    namespace = {"__module__": UnsupportedPandasAPIError.__module__, "__str__": Exception.__str__}
+    return type(UnsupportedPandasAPIError.__name__, (UnsupportedPandasAPIError, kind), namespace)
 
 
 def _plain_python(exc: BaseException) -> bool:

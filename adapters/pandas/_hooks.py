@@ -32,7 +32,15 @@ from adapters.migration.rules import Rule, rulebook
 from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
 from adapters.pandas._arguments import checks, prepare
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
-from adapters.pandas._guard import INDEX_COMPARISONS, INDEXERS, guard_method, guarded
+from adapters.pandas._guard import (
+    INDEX_COMPARISONS,
+    INDEXERS,
+    guard_constructor,
+    guard_method,
+    guard_property,
+    guarded,
+    outermost,
+)
 from adapters.pandas._holdable import check_holdable
 from adapters.pandas._order import in_pandas_order
 
@@ -129,6 +137,8 @@ def _guard_all() -> None:
             for name in sorted(names):
                 ordered = grouped and (prefix, name) not in CONSTRUCTORS
                 _guard(cls, f"{prefix}.{name}", name, after=in_pandas_order if ordered else None)
+            if prefix == "Index":
+                _guard_new(cls, f"pandas.{cls.__name__}")
     for class_name in INDEXERS:
         cls = import_path(f"pyspark.pandas.indexing:{class_name}")
         for name in ("__getitem__", "__setitem__"):
@@ -140,6 +150,27 @@ def _guard(cls: type, api: str, name: str, *, after: Callable[..., Any] | None =
     original = vars(owner).get(name) if owner not in (None, object) else None
     if inspect.isfunction(original) and not guarded(original):
         setattr(cls, name, guard_method(api, name, original, after=after))
+    elif (
+        isinstance(original, property)
+        and inspect.isfunction(original.fget)
+        and not guarded(original.fget)
+    ):
+        setattr(cls, name, guard_property(api, name, original))
+
+
+def _guard_new(cls: type, api: str) -> None:
+    """An Index class built from the user's data refuses cleanly what it cannot hold."""
+    original = vars(cls).get("__new__")
+    if not isinstance(original, staticmethod) or guarded(original.__func__):
+        return
+    build = original.__func__
+
+    @functools.wraps(build)
+    def __new__(kind: type, *args: Any, **kwargs: Any) -> Any:
+        return guard_constructor(api, lambda: build(kind, *args, **kwargs))
+
+    __new__.__scaleout_guard__ = True  # type: ignore[attr-defined]
+    cls.__new__ = staticmethod(__new__)  # type: ignore[assignment]
 
 
 def _blocker(rules: Any) -> Rule | None:
@@ -196,10 +227,11 @@ def _wrap_init(cls: type, api: str, local_cls: type) -> None:
                 built = run_function(api, rule, local_cls, args, kwargs)
                 original(self, built)
                 return
-        elif _local_data(args, kwargs):  # build it in pandas, refuse what Spark cannot hold
+        elif outermost() and _local_data(args, kwargs):  # in pandas first: refuse what
+            # Spark cannot hold (pandas-on-Spark's own calls pass: the guard judges those)
             local = local_cls(*args, **kwargs)
             check_holdable(local, api=api)
-            original(self, local)
+            guard_constructor(api, lambda: original(self, local))
             return
         original(self, *args, **kwargs)
 

@@ -204,3 +204,20 @@ def test_calls_that_gave_other_values_give_pandas_values(spark, code, setup):
         pandas.testing.assert_series_equal(got, expected)
     else:
         np.testing.assert_array_equal(got, expected)
+
+
+def test_properties_and_index_constructors_are_guarded_too(spark):
+    mixed = {"name": ["Alice", "Bob"], "score": [9.5, 8.0]}
+    with pd.backend("spark"), pd.fallback("warn"):
+        frame = pd.DataFrame(mixed)
+        with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.T ran in pandas"):
+            frame.T  # noqa: B018 - pandas' answer mixes names and scores in one column
+        with pytest.raises(UnsupportedPandasAPIError, match=r"pandas.DatetimeIndex at .*datetime64"):
+            pd.DatetimeIndex(["2018-09-15 01:30:00+02:00"])
+
+
+def test_a_missing_label_under_raise_is_a_refusal_that_is_still_a_key_error(frame):
+    with pd.backend("spark"), pd.fallback("raise"), pytest.raises(KeyError) as raised:
+        frame.xs(99)
+    assert isinstance(raised.value, UnsupportedPandasAPIError)
+    assert str(raised.value).startswith("DataFrame.xs at ")
