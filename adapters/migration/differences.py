@@ -76,4 +76,45 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
         }
         for api in ("DataFrame.fillna", "Series.fillna")
     ),
+    *(
+        {
+            "api": f"DataFrame.{name}",
+            "severity": "blocker",
+            "when": [["axis", "in", [None]]],
+            "message": f"pandas-on-Spark's {name}(axis=None) reduces each column, where pandas "
+            "reduces over the whole frame to one value",
+            "suggestion": f"reduce twice: df.{name}() on a stacked frame, or compute it in pandas",
+        }
+        for name in ("kurt", "skew", "sem", "var", "std", "mean", "median", "sum", "min", "max")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["by", "is", "array"]],
+            "message": "pandas-on-Spark cannot group by a numpy array of keys",
+            "suggestion": "add the keys as a column and group by its name",
+        }
+        for api in ("DataFrame.groupby", "Series.groupby")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["method", "in", ["first"]]],
+            "message": "pandas-on-Spark breaks ties by its own row order, not the frame's",
+            "suggestion": "rank with method='min' or 'dense' plus a tie-breaking column",
+        }
+        for api in ("DataFrameGroupBy.rank", "SeriesGroupBy.rank")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "message": "pandas' answer describes a pandas object in memory; pandas-on-Spark's "
+            "describes a distributed one",
+            "suggestion": "use df.dtypes and len(df), or describe a collected sample",
+        }
+        for api in ("DataFrame.info", "Series.info", "DataFrame.memory_usage", "Series.memory_usage")
+    ),
 )

@@ -241,22 +241,23 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
         "message": "iterating over an index is not supported",
         "suggestion": "use idx.to_list() when the index is small",
     },
-    # -- partial: runs, but not as pandas does ------------------------------------------
+    # -- runs on pandas-on-Spark, but gives other values (blockers: the adapter falls back)
     *(
         {
             "api": api,
-            "severity": "partial",
-            "message": "computed with Spark's approximate percentile, without interpolation: "
-            "results differ from pandas (the median of 1, 2, 3, 4 is 2, not 2.5)",
-            "suggestion": "accept the approximation, raise the accuracy= argument, or compute "
-            "the exact value on a small collected frame",
+            "severity": "blocker",
+            "message": "pandas-on-Spark computes it with Spark's approximate percentile, "
+            "without interpolation: results differ from pandas (the median of 1, 2, 3, 4 is "
+            "2, not 2.5)",
+            "suggestion": "adapters.pandas computes it in pandas under the 'warn' policy; on "
+            "big data accept the approximation explicitly with pyspark.pandas (accuracy=...)",
         }
         for api in PERCENTILES
     ),
     *(
         {
             "api": api,
-            "severity": "partial",
+            "severity": "blocker",
             "when": [["upper", "given", None]],
             "message": "Spark orders NaN above every number, so clip(upper=...) turns NaN into "
             "the upper bound (pandas keeps NaN)",
@@ -267,7 +268,7 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
     *(
         {
             "api": api,
-            "severity": "partial",
+            "severity": "blocker",
             "when": [["value_vars", "missing", None]],
             "message": "without value_vars=, pandas-on-Spark (under Spark's default ANSI mode) "
             "casts the melted values to strings when an id column holds text",

@@ -5,8 +5,8 @@ Pure data, read by the checker (:mod:`adapters.migration.rules`) and the adapter
 
 Examples
 --------
->>> sorted({record["action"] for record in NORMALISED}) <= ["callable", "drop", "listify"]
-True
+>>> sorted({record["action"] for record in NORMALISED})
+['callable', 'drop', 'listify', 'missing_as_nan', 'pandas_default']
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ __all__ = ["NORMALISED"]
 # ``listify`` (a single label becomes a one-element list), ``callable`` (a method name
 # such as "sum" becomes a function calling it) or ``drop`` (the keyword is removed:
 # pandas-on-Spark has no such option and the default behaviour is the same or documented
-# in ``message``). ``severity`` is what the checker reports (None: nothing).
+# in ``message``) or ``pandas_default`` (when not passed, pandas' default is passed:
+# pandas-on-Spark's own differs) or ``missing_as_nan`` (a function given gets NaN where
+# pandas-on-Spark would hand it None: Spark keeps one null, pandas' text columns hold NaN).
+# ``severity`` is what the checker reports (None: nothing).
 NORMALISED: tuple[dict[str, Any], ...] = (
     {
         "api": "DataFrame.pivot_table",
@@ -84,5 +87,18 @@ NORMALISED: tuple[dict[str, Any], ...] = (
             "Series.reindex",
             "Series.reindex_like",
         )
+    ),
+    {
+        "api": "DataFrame.itertuples",
+        "params": ["name"],
+        "action": "pandas_default",
+        "severity": "partial",
+        "message": "pandas-on-Spark names the tuples PandasOnSpark where pandas names them "
+        "Pandas (adapters.pandas passes name='Pandas')",
+        "suggestion": "pass name= explicitly to run on plain pyspark.pandas too",
+    },
+    *(
+        {"api": api, "params": [param], "action": "missing_as_nan", "severity": None}
+        for api, param in (("Series.map", "arg"), ("Series.apply", "func"))
     ),
 )

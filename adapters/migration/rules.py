@@ -181,7 +181,7 @@ def rulebook() -> RuleBook:
         normalisers[record["api"]].append(Normaliser(record["api"], params, record["action"]))
         adjusted.update((record["api"], p) for p in params)
         if record["severity"] is not None:
-            test = "keyword" if record["action"] == "drop" else "is"
+            test = {"drop": "keyword", "pandas_default": "missing"}.get(record["action"], "is")
             operand = "str" if test == "is" else None
             for param in params:
                 rules[record["api"]].append(
@@ -291,6 +291,8 @@ def _runtime_type(value: Any, name: str) -> bool:
         return callable(value)
     if name == "list":
         return isinstance(value, (list, tuple))
+    if name == "array":
+        return type(value).__module__ == "numpy" and hasattr(value, "ndim")
     if name in ("spark", "spark.Index"):
         module = type(value).__module__
         if name == "spark.Index":

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from adapters.migration.rules import Rule, rulebook, same_value
@@ -21,11 +22,12 @@ __all__ = ["checks", "prepare"]
 
 
 def checks(api: str) -> bool:
-    """Whether calls of ``api`` need :func:`prepare` (normalisers or conditional blockers)."""
+    """Whether calls of ``api`` need :func:`prepare` (normalisers or blockers: a method
+    pandas-on-Spark has but answers differently, such as ``median``, is a blocker too)."""
     book = rulebook()
     if api in book.normalisers or api in book.surface.keywords:
         return True
-    return any(rule.severity == "blocker" and rule.when for rule in book.rules(api))
+    return any(rule.severity == "blocker" for rule in book.rules(api))
 
 
 def prepare(
@@ -37,7 +39,10 @@ def prepare(
     positions = [p.name for p in book.surface.pandas_parameters(api)]
     for normaliser in book.normalisers.get(api, ()):
         for param in normaliser.params:
-            if param in kwargs:
+            if normaliser.action == "pandas_default":
+                if param not in kwargs and param not in positions[: len(args)]:
+                    kwargs[param] = _pandas_default(book, api, param)
+            elif param in kwargs:
                 kwargs[param] = _adjust(normaliser.action, kwargs[param])
                 if kwargs[param] is _DROP:
                     del kwargs[param]
@@ -54,6 +59,10 @@ def prepare(
 _DROP: Any = object()
 
 
+def _pandas_default(book: Any, api: str, param: str) -> Any:
+    return next(p.default for p in book.surface.pandas_parameters(api) if p.name == param)
+
+
 def _adjust(action: str, value: Any) -> Any:
     if action == "drop":
         return _DROP
@@ -61,7 +70,19 @@ def _adjust(action: str, value: Any) -> Any:
         return [value]
     if action == "callable" and isinstance(value, str):
         return _calling(value)
+    if action == "missing_as_nan" and callable(value) and not isinstance(value, type):
+        return _missing_as_nan(value)
     return value
+
+
+def _missing_as_nan(func: Any) -> Any:
+    """``func`` called with NaN where pandas-on-Spark passes None (a null in a text column)."""
+
+    @functools.wraps(func)
+    def call(value, *args, **kwargs):  # no annotations of its own: pandas-on-Spark reads them
+        return func(float("nan") if value is None else value, *args, **kwargs)
+
+    return call
 
 
 def _calling(name: str) -> Any:

@@ -32,6 +32,7 @@ __all__ = [
     "run_attribute",
     "run_function",
     "run_method",
+    "run_setattr",
     "run_setitem",
     "with_caller_names",
 ]
@@ -53,7 +54,7 @@ def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwar
     """``receiver.name(*args, **kwargs)`` under the fallback policy.
 
     With ``inplace=True`` the change is made on a pandas copy and, once pandas has
-    succeeded, replaces the receiver's data whole (a DataFrame only).
+    succeeded, replaces the receiver's data whole.
     """
     kwargs = with_caller_names(api, args, kwargs)
     if kwargs.get("inplace"):
@@ -70,8 +71,13 @@ def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwar
 
 
 def run_setitem(api: str, rule: Rule, receiver: Any, key: Any, value: Any) -> None:
-    """``receiver[key] = value`` (a frame, or an indexer of a frame) under the fallback policy."""
+    """``receiver[key] = value`` (a frame, a Series or an indexer) under the fallback policy."""
     _in_place(api, rule, receiver, lambda local: local.__setitem__, (key, value), {})
+
+
+def run_setattr(api: str, rule: Rule, receiver: Any, name: str, value: Any) -> None:
+    """``receiver.name = value`` (``df.index = [...]``) under the fallback policy."""
+    _in_place(api, rule, receiver, lambda local: functools.partial(setattr, local), (name, value), {})
 
 
 def _in_place(
@@ -82,17 +88,12 @@ def _in_place(
     args: tuple,
     kwargs: dict,
 ) -> None:
-    """Run a changing call on a pandas copy; only when pandas succeeds, swap the data in."""
+    """Run a changing call on a pandas copy; only when pandas succeeds, swap the data in
+    (a DataFrame's data, or a Series' own)."""
     import pyspark.pandas as ps
 
     indexer = _INDEXERS.get(type(receiver).__name__)
     frame = receiver._psdf_or_psser if indexer else receiver
-    if not isinstance(frame, ps.DataFrame):
-        raise UnsupportedPandasAPIError(
-            f"{api}: {rule.message}, and it changes a Series in place, which cannot be done "
-            f"in pandas instead. Instead: {rule.suggestion}; or assign the result, e.g. "
-            "s = s.method(...) without inplace=True."
-        )
 
     def call(mover: _Mover) -> Any:
         local = mover.to_pandas(frame).copy()
@@ -101,7 +102,17 @@ def _in_place(
         return local
 
     changed = _run(api, rule, call)
-    frame._update_internal_frame(changed._internal, check_same_anchor=False)
+    if isinstance(frame, ps.DataFrame):
+        frame._update_internal_frame(changed._internal, check_same_anchor=False)
+    elif isinstance(changed, ps.Series) and changed._psdf._internal.column_labels == [
+        frame._column_label
+    ]:
+        frame._update_anchor(changed._psdf)  # the Series now stands alone, as a pandas copy would
+    else:
+        raise UnsupportedPandasAPIError(
+            f"{api}: {rule.message}, and this change to a Series cannot be carried back to "
+            f"Spark. Instead: {rule.suggestion}; or assign the result, e.g. s = s.method(...)."
+        )
 
 
 def run_attribute(api: str, rule: Rule, receiver: Any, name: str) -> Any:

@@ -29,12 +29,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import numpy
+
 from adapters.migration.rules import Rule, alternative
 from adapters.pandas._fallback import (
     FROM_PANDAS,
     run_attribute,
     run_function,
     run_method,
+    run_setattr,
     run_setitem,
 )
 from adapters.pandas._policy import get_fallback, user_line
@@ -83,6 +86,8 @@ def guard_method(
 
     def native(self: Any, args: tuple, kwargs: dict) -> Any:
         result = original(self, *args, **kwargs)
+        if type(result) is float:  # pandas' reductions give numpy scalars (s.sem().round(6))
+            return numpy.float64(result)
         return result if after is None else after(self, result)
 
     @functools.wraps(original)
@@ -207,6 +212,8 @@ def _guarded(
 
 def _difference(api: str, args: tuple) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
+    if api.endswith(".__setattr__") and args and args[0] == "index":
+        return "pandas-on-Spark cannot set the index by assignment"
     if api.startswith("Index.") and api.endswith(INDEX_COMPARISONS):
         return "pandas compares an Index element-wise into a numpy array of booleans"
     if api.endswith((".loc", ".iloc")) and args:
@@ -233,6 +240,8 @@ def _boolean_mask(rows: Any) -> bool:
 def _recover(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:
     if name == "__setitem__":
         return run_setitem(api, rule, receiver, args[0], args[1])
+    if name == "__setattr__":
+        return run_setattr(api, rule, receiver, args[0], args[1])
     return run_method(api, rule, receiver, name, args, kwargs)
 
 

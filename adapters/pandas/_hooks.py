@@ -66,6 +66,19 @@ _DUNDERS = ("__iter__", "__getitem__")
 # Guarded besides the public methods: item access and assignment, and display (a lazy
 # failure surfaces there).
 _GUARDED_DUNDERS = ("__getitem__", "__setitem__", "__repr__")
+# Operators and attribute assignment, on frames and series.
+_OPERATORS = tuple(
+    f"__{name}__"
+    for base in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor")
+    for name in (base, f"r{base}")
+) + ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__invert__", "__neg__",
+     "__abs__", "__setattr__")
+# Item access pandas has and these classes lack: a stub that raises, then guarded.
+_ITEM_STUBS = {
+    "DataFrame": ("__invert__",),
+    "Series": ("__setitem__", "__setattr__"),
+    "Index": ("__getitem__",),
+}
 # Subclasses with methods of their own, guarded under their base's API prefix.
 _MORE_CLASSES = {
     "Index": tuple(
@@ -133,6 +146,10 @@ def _guard_all() -> None:
             names = {n for n in dir(cls) if not n.startswith("_")} | set(_GUARDED_DUNDERS)
             if prefix == "Index":
                 names |= set(INDEX_COMPARISONS)
+            if prefix in ("DataFrame", "Series"):
+                names |= set(_OPERATORS)
+            for name in _ITEM_STUBS.get(prefix, ()):
+                _stub_item(cls, f"{prefix}.{name}", name)
             grouped = prefix in ("DataFrameGroupBy", "SeriesGroupBy")
             for name in sorted(names):
                 ordered = grouped and (prefix, name) not in CONSTRUCTORS
@@ -142,7 +159,23 @@ def _guard_all() -> None:
     for class_name in INDEXERS:
         cls = import_path(f"pyspark.pandas.indexing:{class_name}")
         for name in ("__getitem__", "__setitem__"):
+            _stub_item(cls, f"{class_name}.{name}", name)
             _guard(cls, f"{class_name}.{name}", name)
+
+
+def _stub_item(cls: type, api: str, name: str) -> None:
+    """Give ``cls`` a ``name`` pandas has (item access, ``~``) that raises, so the guard can
+    fall back; ``__setattr__`` is Python's own behaviour, made visible to the guard."""
+    if any(name in vars(k) for k in cls.__mro__ if k is not object):
+        return
+
+    def stub(self: Any, *args: Any) -> Any:
+        if name == "__setattr__":  # Python's own, so the guard sees `s.index = [...]`
+            return object.__setattr__(self, *args)
+        raise TypeError(f"{api} is not supported by pandas-on-Spark")
+
+    stub.__name__ = stub.__qualname__ = name
+    setattr(cls, name, stub)
 
 
 def _guard(cls: type, api: str, name: str, *, after: Callable[..., Any] | None = None) -> None:

@@ -173,6 +173,18 @@ DIFFERENT_BEFORE = [
     ("df.loc[[True, False, True]]", "df = pd.DataFrame({'a': [1, 2, 3]})"),
     ("pd.eval('double = df.a * 2', target=df)", "df = pd.DataFrame({'a': [10, 20]})"),
     ("df.query('a > @limit')", "df = pd.DataFrame({'a': [1, 5]}); limit = 2"),
+    ("s", "s = pd.Series([1, 2, 3]); s[0] = 10"),
+    ("s", "s = pd.Series([1, 2, 3]); s.index = ['a', 'b', 'c']"),
+    ("df", "df = pd.DataFrame({'a': [1, 2]}, index=[10, 20]); df.index = [100, 200]"),
+    ("df", "df = pd.DataFrame({'A': [1, 2], 'B': [3, 4]}); df.at[1, 'B'] = 10"),
+    ("df - [1, 2]", "df = pd.DataFrame({'a': [0, 3], 'b': [360, 180]})"),
+    ("~df.isin([0, 2])", "df = pd.DataFrame({'a': [0, 1, 2]})"),
+    ("s.map('I am a {}'.format)", "s = pd.Series(['cat', np.nan, 'rabbit'])"),
+    ("pd.Series([str(row) for row in df.itertuples()])", "df = pd.DataFrame({'a': [1, 2]})"),
+    ("df.median()", "df = pd.DataFrame({'a': [1, 2, 3, 4]})"),
+    ("df.kurt(axis=None)", "df = pd.DataFrame({'a': [1, 2, 2, 3], 'b': [3, 4, 4, 4]})"),
+    ("df.groupby('k').rank(method='first')", "df = pd.DataFrame({'k': list('aaab'), 'v': [2, 1, 2, 3]})"),
+    ("df.T.groupby(np.array([0, 0, 1])).ffill().T", "df = pd.DataFrame({'A': [1, None, 4], 'B': [None, 2, 3]}).T"),
     *(
         (code, "df = pd.DataFrame({'k': list('babca'), 'j': [1, 2, 1, 2, 1], 'v': [1.0, 2, 3, 4, 5]})")
         for code in (  # row order: keys sorted (aggregations), the frame's order (the rest)
