@@ -117,4 +117,16 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
         }
         for api in ("DataFrame.info", "Series.info", "DataFrame.memory_usage", "Series.memory_usage")
     ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["random_state", "given", None]],
+            "message": "pandas-on-Spark samples with Spark's random generator: the same seed "
+            "picks other rows than pandas",
+            "suggestion": "sample with pyspark.pandas directly when any random rows will do; "
+            "adapters.pandas runs it in pandas under the 'warn' policy",
+        }
+        for api in ("DataFrame.sample", "Series.sample", "DataFrameGroupBy.sample", "SeriesGroupBy.sample")
+    ),
 )

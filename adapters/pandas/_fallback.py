@@ -25,6 +25,7 @@ from adapters.pandas._policy import advise, get_fallback, record, user_frame
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
 __all__ = [
+    "FELL_BACK",
     "FROM_PANDAS",
     "ORIGIN",
     "PandasResult",
@@ -39,6 +40,7 @@ __all__ = [
 
 ORIGIN = "_scaleout_origin"  # (parent, method name, args, kwargs) on groupby/window objects
 FROM_PANDAS = "_scaleout_from_pandas"  # set on an exception pandas itself raised in a fallback
+FELL_BACK = "_scaleout_fell_back"  # set on a pandas-on-Spark object a fallback sent back
 _ACCESSORS = {"StringMethods": "str", "DatetimeMethods": "dt", "CategoricalAccessor": "cat"}
 _INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
 # Calls that evaluate an expression string against the caller's variables.
@@ -274,6 +276,7 @@ class _Mover:
                 f"Instead: {self.rule.suggestion}."
             ) from None
         self.rows_to_spark += len(plain)
+        object.__setattr__(sent, FELL_BACK, True)  # already in pandas' order
         return sent
 
     def _stream(self, items: Iterator[Any]) -> Iterator[Any]:

@@ -33,6 +33,7 @@ import numpy
 
 from adapters.migration.rules import Rule, alternative
 from adapters.pandas._fallback import (
+    FELL_BACK,
     FROM_PANDAS,
     run_attribute,
     run_function,
@@ -88,7 +89,9 @@ def guard_method(
         result = original(self, *args, **kwargs)
         if type(result) is float:  # pandas' reductions give numpy scalars (s.sem().round(6))
             return numpy.float64(result)
-        return result if after is None else after(self, result)
+        if after is None or getattr(result, FELL_BACK, False):
+            return result
+        return after(self, result)
 
     @functools.wraps(original)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -212,6 +215,8 @@ def _guarded(
 
 def _difference(api: str, args: tuple) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
+    if api.endswith(".take") and args and _out_of_order(args[0]):
+        return "pandas returns the rows in the order asked for; pandas-on-Spark in its own"
     if api.endswith(".__setattr__") and args and args[0] == "index":
         return "pandas-on-Spark cannot set the index by assignment"
     if api.startswith("Index.") and api.endswith(INDEX_COMPARISONS):
@@ -225,6 +230,15 @@ def _difference(api: str, args: tuple) -> str | None:
                 "labels, not as a row mask"
             )
     return None
+
+
+def _out_of_order(positions: Any) -> bool:
+    """Positions that are not increasing and non-negative (pandas keeps the order asked)."""
+    try:
+        listed = [int(p) for p in positions]
+    except (TypeError, ValueError):
+        return False
+    return any(p < 0 for p in listed) or listed != sorted(listed)
 
 
 def _boolean_mask(rows: Any) -> bool:
