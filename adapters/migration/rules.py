@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -307,16 +308,12 @@ def _runtime_type(value: Any, name: str) -> bool:
 
 def _rule_code(value: Any) -> str | None:
     """The rule code of a pandas offset alias ('3min' -> 'min'), or None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    import warnings
-
     from pandas.tseries.frequencies import to_offset
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # deprecated aliases ('M', 'H') still parse
-            return to_offset(value).rule_code
+            return to_offset(value).rule_code if isinstance(value, str) else None
     except (ValueError, TypeError):
         return None
 
