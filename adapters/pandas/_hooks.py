@@ -42,7 +42,7 @@ from adapters.pandas._guard import (
     outermost,
 )
 from adapters.pandas._holdable import check_holdable
-from adapters.pandas._order import in_pandas_order
+from adapters.pandas._order import KEEP_ORDER, in_frame_order, in_pandas_order
 
 __all__ = ["install", "installed"]
 
@@ -152,8 +152,12 @@ def _guard_all() -> None:
                 _stub_item(cls, f"{prefix}.{name}", name)
             grouped = prefix in ("DataFrameGroupBy", "SeriesGroupBy")
             for name in sorted(names):
-                ordered = grouped and (prefix, name) not in CONSTRUCTORS
-                _guard(cls, f"{prefix}.{name}", name, after=in_pandas_order if ordered else None)
+                after = None
+                if grouped and (prefix, name) not in CONSTRUCTORS:
+                    after = in_pandas_order
+                elif prefix in ("DataFrame", "Series") and name in KEEP_ORDER:
+                    after = in_frame_order
+                _guard(cls, f"{prefix}.{name}", name, after=after)
             if prefix == "Index":
                 _guard_new(cls, f"pandas.{cls.__name__}")
     for class_name in INDEXERS:

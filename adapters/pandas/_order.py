@@ -7,7 +7,8 @@ pandas-on-Spark does neither. After a guarded groupby call (:mod:`adapters.panda
 - a result indexed by the group keys is sorted by them (unless ``sort=False``: pandas'
   first-seen order is not known here, and the checker says so);
 - a result indexed like the frame is sorted by that index when the frame's index is
-  increasing (a default index is), which is then the frame's own order.
+  increasing (a default index is), which is then the frame's own order; the same holds
+  for ``duplicated``, ``drop_duplicates`` and ``repeat`` on a frame or series.
 
 Examples
 --------
@@ -21,7 +22,10 @@ from typing import Any
 
 from adapters.pandas._fallback import ORIGIN
 
-__all__ = ["in_pandas_order"]
+__all__ = ["KEEP_ORDER", "in_frame_order", "in_pandas_order"]
+
+# DataFrame / Series methods whose result pandas gives in the frame's own row order.
+KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat"})
 
 
 def in_pandas_order(groupby: Any, result: Any) -> Any:
@@ -35,5 +39,16 @@ def in_pandas_order(groupby: Any, result: Any) -> Any:
         return result if origin and origin[3].get("sort") is False else result.sort_index()
     parent = groupby._psdf
     if names == list(parent.index.names) and parent.index.is_monotonic_increasing:
+        return result.sort_index()
+    return result
+
+
+def in_frame_order(frame: Any, result: Any) -> Any:
+    """``result`` of a row-keeping call on ``frame`` (``duplicated``, ``drop_duplicates``,
+    ``repeat``) in the frame's row order, when its index is increasing."""
+    if type(result).__name__ not in ("DataFrame", "Series") or not hasattr(frame, "index"):
+        return result
+    same_index = list(result.index.names) == list(frame.index.names)
+    if same_index and frame.index.is_monotonic_increasing:
         return result.sort_index()
     return result

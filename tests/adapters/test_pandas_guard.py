@@ -195,6 +195,9 @@ DIFFERENT_BEFORE = [
             "df.groupby('k').v.cumsum()",
             "df.groupby('k').shift(1)",
             "df.groupby('k').head(1)",
+            "df.k.duplicated()",
+            "df.drop_duplicates(['k'])",
+            "df.k.repeat(2)",
         )
     ),
 ]
