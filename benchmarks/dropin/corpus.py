@@ -4,12 +4,12 @@ One docstring is one :class:`Block`: the ordered doctest examples of its ``Examp
 section, each a :class:`Statement`. The docstrings read are those of the public methods
 and properties of ``pandas.DataFrame``, ``pandas.Series``, ``DataFrameGroupBy`` and
 ``SeriesGroupBy`` and of the top-level pandas functions, without I/O (``read_*``, the
-``to_*`` writers, anything from ``pandas.io``) and plotting (``plot``, ``hist``,
-``boxplot``, ``style``) and utilities (``show_versions``, ``test``). Examples marked ``# doctest: +SKIP`` are left out, a docstring
-whose doctest expects an exception is left out whole, and a docstring shared word for
-word by several names (aliases, the flexible arithmetic family) is kept once, under its
-first name in sorted order. Whether a block runs on pandas is decided later
-(:func:`benchmarks.dropin.run.reference`).
+``to_*`` writers, anything from ``pandas.io``), plotting (``plot``, ``hist``,
+``boxplot``, ``style``) and utilities (``show_versions``, ``test``). Examples marked
+``# doctest: +SKIP`` are left out, a docstring whose doctest expects an exception is
+left out whole, and a docstring shared word for word by several names (aliases, the
+flexible arithmetic family) is kept once, under its first name in sorted order.
+Whether a block runs on pandas is decided later (:func:`benchmarks.dropin.run.reference`).
 
 Examples
 --------

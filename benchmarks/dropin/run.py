@@ -38,6 +38,7 @@ from benchmarks.dropin.checker import Prediction, predict
 from benchmarks.dropin.compare import DIFFERENT, IDENTICAL, KINDS, compare, to_local
 from benchmarks.dropin.corpus import Block
 from benchmarks.dropin.execute import NOTHING, Trace, run_block, snapshot
+from toolkit.exceptions import first_line
 
 __all__ = [
     "CPU_LIMIT",
@@ -48,7 +49,7 @@ __all__ = [
     "Outcome",
     "Results",
     "classify",
-    "first_line",
+    "describe",
     "is_clean",
     "measure",
     "reference",
@@ -93,16 +94,16 @@ class Outcome:
         return asdict(self)
 
 
-def first_line(error: BaseException) -> str:
-    """``Type: first non-empty line of the message``.
+def describe(error: BaseException) -> str:
+    """``Type: first line of the message`` (just ``Type`` when there is no message).
 
     Examples
     --------
-    >>> first_line(ValueError("\\nbad value\\nmore"))
-    'ValueError: bad value'
+    >>> describe(ValueError("\\nbad value\\nmore")), describe(AssertionError())
+    ('ValueError: bad value', 'AssertionError')
     """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    name = type(error).__name__
+    return f"{name}: {first_line(error)}" if str(error).strip() else name
 
 
 def is_clean(error: BaseException) -> bool:
@@ -181,7 +182,7 @@ def reference(
             _restore_options(block)
             failed = runs[-1].error
             if failed is not None:
-                dropped[block.name] = f"raises on pandas: {first_line(failed.error)}"
+                dropped[block.name] = f"raises on pandas: {describe(failed.error)}"
                 break
             if runs[-1].cpu_seconds > cpu_limit:
                 dropped[block.name] = f"over {cpu_limit:g} s CPU on pandas"
@@ -220,7 +221,7 @@ def classify(block: Block, want: Trace, got: Trace, policy: str) -> Outcome:
         statement = block.statements[failed.index]
         outcome.kind, outcome.statement, outcome.line = RAISED, failed.index, statement.line
         outcome.clean = is_clean(failed.error)
-        outcome.error = first_line(failed.error)
+        outcome.error = describe(failed.error)
         where = "clean refusal" if outcome.clean else "raw leak"
         outcome.reason = f"line {statement.line} `{_short(statement)}`: {where}: {outcome.error}"
         return outcome
