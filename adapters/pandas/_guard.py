@@ -42,7 +42,7 @@ from adapters.pandas._fallback import (
     run_setitem,
 )
 from adapters.pandas._policy import get_fallback, user_line
-from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError
+from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError, from_worker_error
 
 __all__ = [
     "INDEXERS",
@@ -189,6 +189,9 @@ def _guarded(
             except Exception as exc:  # noqa: BLE001 - judged below, never leaked raw
                 if getattr(exc, FROM_PANDAS, False):
                     raise
+                worker = from_worker_error(exc)
+                if worker is not None:  # scaleout's own refusal in a Spark task: the answer
+                    raise worker from None
                 failure = exc
             why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
             if isinstance(failure, LookupError) and _plain_python(failure):

@@ -18,3 +18,5 @@ $ python -m benchmarks.dropin --sample 200 --json dropin.json
 """
 
 from __future__ import annotations
+
+__all__: list[str] = []
