@@ -29,7 +29,6 @@ from toolkit.exceptions import (
     InvalidOptionError,
     SchemaMismatchError,
     ToolkitAdviceWarning,
-    ToolkitError,
     UnsupportedInputError,
     worker_errors,
 )
@@ -180,10 +179,9 @@ def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:
 def _collect(to_pandas: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     try:
         return to_pandas()
-    except ToolkitError:
-        raise  # already named (a worker's refusal, re-raised by adapters.pandas' guard)
     except (TypeError, ValueError, NotImplementedError) as exc:  # Arrow's and pyspark's
-        raise _unconvertible("a column of the Spark frame", exc, to="pandas") from None
+        named = type(exc).__module__ == "toolkit.exceptions"  # a worker's refusal, via the guard
+        raise exc if named else _unconvertible("a column of the Spark frame", exc, to="pandas") from None
 
 
 def _guard(rows: int, max_rows: int, count_all: Callable[[], int]) -> None:
