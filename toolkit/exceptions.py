@@ -23,7 +23,8 @@ arrived and how to fix it.
     ├── ScoringJobError(RuntimeError)         a distributed scoring job failed
     ├── InvalidOptionError(ValueError)        an option has a value scaleout does not take
     ├── UnsupportedPandasAPIError(NotImplementedError) pandas API not available on Spark
-    └── TrackingError(RuntimeError)           the MLflow store cannot be reached or written
+    └── TrackingError(RuntimeError)           the MLflow store cannot be reached or written, or
+                                              has no such registered model or version
 
     ToolkitAdviceWarning(UserWarning)          works, but there is a better way
 
@@ -153,7 +154,8 @@ class UnsupportedPandasAPIError(ToolkitError, NotImplementedError):
 
 
 class TrackingError(ToolkitError, RuntimeError):
-    """The MLflow tracking store cannot be reached or written."""
+    """The MLflow tracking store cannot be reached or written, or its registry has no such
+    model or version (``set_alias``)."""
 
 
 class ToolkitAdviceWarning(UserWarning):

@@ -105,14 +105,38 @@ def set_alias(
 ) -> None:
     """Point ``models:/name@alias`` at ``version`` (how a job's model is promoted).
 
+    Parameters
+    ----------
+    name : str
+        The registered model.
+    alias : str
+        The alias to set or move, e.g. ``champion``.
+    version : int or str
+        An existing version of ``name``.
+    tracking_uri : str, optional
+        Tracking store; default MLflow's own (``MLFLOW_TRACKING_URI`` or ``./mlflow.db``).
+
+    Raises
+    ------
+    TrackingError
+        The store cannot be reached, or it has no model ``name`` or no such version of it
+        (the message lists the versions there are).
+
     Examples
     --------
     >>> set_alias("churn", "champion", 3)  # doctest: +SKIP
     """
+    from mlflow.exceptions import MlflowException
+
     mlflow = _mlflow(tracking_uri)
     _check_servers(mlflow, doing=f"set the alias {name}@{alias} on", registry=True)
     with store_errors():
-        mlflow.MlflowClient().set_registered_model_alias(name, alias, str(version))
+        client = mlflow.MlflowClient()
+        try:
+            client.set_registered_model_alias(name, alias, str(version))
+        except MlflowException:
+            _check_version_exists(client, name, version)  # the usual cause, said in words
+            raise
 
 
 @contextlib.contextmanager
@@ -205,6 +229,30 @@ def _check_servers(mlflow: Any, *, doing: str, registry: bool = False) -> None:
         uris.add(mlflow.get_registry_uri())
     for uri in sorted(uris):
         check_tracking_server(uri, doing=doing)
+
+
+def _check_version_exists(client: Any, name: str, version: int | str) -> None:
+    """Raise a TrackingError naming the versions there are when ``version`` is not one."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise TrackingError(
+            f"There is no registered model {name!r} in {mlflow.get_registry_uri()!r}. Check the "
+            f"name, or register one with log_model(..., registered_name={name!r})."
+        ) from None
+    found = sorted(int(v.version) for v in client.search_model_versions(f"name = {name!r}"))
+    if str(version) in map(str, found):
+        return
+    listed = ", ".join(map(str, found)) if found else "none"
+    raise TrackingError(
+        f"Model {name!r} has no version {version}; its versions are {listed}. Pass one of "
+        f"those, or log a new version with log_model(..., registered_name={name!r})."
+    )
 
 
 def _spark_master() -> str | None:
