@@ -48,8 +48,7 @@ TARGET_VARS = (
 )
 
 
-@pytest.fixture
-def child_env() -> dict[str, str]:
+def clean_child_env() -> dict[str, str]:
     """A clean, explicit environment for a child process: its own embedded ``local[2]``.
 
     Inherited, ``SPARK_MASTER`` would send the child to a cluster whose cores the suite's
@@ -57,6 +56,18 @@ def child_env() -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if k not in TARGET_VARS}
     return {**env, "SPARK_MASTER": "local[2]"}
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """:func:`clean_child_env`, taken when the test starts."""
+    return clean_child_env()
+
+
+@pytest.fixture(scope="session")
+def session_child_env() -> dict[str, str]:
+    """:func:`clean_child_env` for a child process that session-scoped fixtures share."""
+    return clean_child_env()
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,8 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
          "--files", "2", "--train-rows", "500", "--repeat", "1",
          "--models", "kmeans", "--modes", "files", "--paths", "mllib,score,score_files,mlflow_udf,limit",
          "--skip", "cold,pandas_ops", "--scaling-rows", "500,2000", "--workdir", str(tmp_path / "work"),
+         # a second model, only for scaling (trained and logged too): the one MLlib fits in one pass
+         "--scaling-model", "linear_regression",
          "--out", str(out), "--quiet"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -71,6 +73,8 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
     assert checked == [("scoring", p, 2000) for p in paths] + [
         ("scaling", p, rows) for rows in (500, 2000) for p in ("mllib", "score", "score_files")]
     assert results["agreement"][0]["metric"] == "ari"  # MLlib's clusters: a sanity check
+    assert [t["model"] for t in results["training"]] == ["kmeans", "linear_regression"]
+    assert {s["model"] for s in results["scaling"]} == {"linear_regression"}
     assert {s["phase"] for s in results["samples"]} == {"warmup", "timed"}
     assert results["meta"]["environment"]["threads_worker"]["env"]["OMP_NUM_THREADS"] == "1"
     assert "## Targets" in (out / "results.md").read_text()

@@ -1,6 +1,13 @@
-"""Fitted scikit-learn models shared by the scoring tests (trained once per session)."""
+"""Fitted scikit-learn models shared by the scoring tests (trained once per session), and
+one `scaleout demo` run shared by the tests that check its results and its quiet output."""
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,3 +63,33 @@ def models(frame):
         "kmeans": KMeans(n_clusters=4, n_init=2, random_state=0).fit(X),
         "pipeline": pipe.fit(frame[["color", *NUMERIC]], binary),
     }
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One finished `scaleout demo` run: the process, its working directory, rows scored."""
+
+    done: subprocess.CompletedProcess
+    cwd: Path
+    rows: int
+
+
+def scaleout_command() -> list[str]:
+    """The installed `scaleout` console script (beside this Python, else on PATH)."""
+    found = Path(sys.executable).with_name("scaleout")
+    return [str(found)] if found.exists() else [shutil.which("scaleout") or "scaleout"]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, session_child_env) -> DemoRun:
+    """`scaleout demo` as a new user runs it: an empty directory, no MLflow settings, quiet
+    (no --verbose), its own embedded local[2]. Run once: test_demo.py checks what it built,
+    test_quiet_cli.py what it printed."""
+    cwd = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in session_child_env.items() if not k.startswith("MLFLOW_")}
+    rows, train_rows = 20_000, 2_000
+    done = subprocess.run(
+        [*scaleout_command(), "demo", "--rows", str(rows), "--train-rows", str(train_rows)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return DemoRun(done, cwd, rows)

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 
 @pytest.mark.slow
-def test_demo_in_an_empty_directory(tmp_path, child_env):
-    scaleout = Path(sys.executable).with_name("scaleout")
-    command = [str(scaleout)] if scaleout.exists() else [shutil.which("scaleout") or "scaleout"]
-    env = {k: v for k, v in child_env.items() if not k.startswith("MLFLOW_")}
-    done = subprocess.run(
-        [*command, "demo", "--rows", "60000", "--train-rows", "5000"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+def test_demo_in_an_empty_directory(demo_run):
+    """The run (conftest.py's ``demo_run``, shared with test_quiet_cli.py) and what it built."""
+    done, cwd, rows = demo_run.done, demo_run.cwd, demo_run.rows
     assert done.returncode == 0, done.stderr[-3000:]
     assert "speed-up vs MLlib" in done.stdout
     assert "mlflow ui --backend-store-uri" in done.stdout
 
-    assert (tmp_path / "mlflow.db").exists()  # MLflow's own default store, in the cwd
-    scored = tmp_path / "scaleout-demo" / "scored"
+    assert (cwd / "mlflow.db").exists()  # MLflow's own default store, in the cwd
+    scored = cwd / "scaleout-demo" / "scored"
     assert (scored / "_SUCCESS").exists()
     output = pd.read_parquet(scored)
-    assert len(output) == 60000 and output["id"].is_unique
+    assert len(output) == rows and output["id"].is_unique
     assert {"probability"} <= set(output.columns)
 
     import mlflow
 
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{cwd / 'mlflow.db'}")
     version = client.get_model_version_by_alias("scaleout-demo-churn", "champion")
     assert str(version.version) == "1"
     runs = client.search_runs(
@@ -41,7 +31,7 @@ def test_demo_in_an_empty_directory(tmp_path, child_env):
         filter_string="attributes.run_name = 'demo-score'",
     )
     assert len(runs) == 1
-    assert runs[0].data.metrics["rows_out"] == 60000
+    assert runs[0].data.metrics["rows_out"] == rows
     params = runs[0].data.params
     assert params["model"] == "models:/scaleout-demo-churn@champion"  # as score_files(track=True)
     assert params["model_fingerprint"] == version.tags["scaleout.model_fingerprint"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import toolkit as tk
 from toolkit.tracking import log_model
 
-PRINT_FINGERPRINT = "import sys, toolkit as tk; print(tk.fingerprint(tk.load_model(sys.argv[1])))"
+PRINT_FINGERPRINTS = """
+import sys, toolkit as tk
+for path in sys.argv[1:]:
+    print(tk.fingerprint(tk.load_model(path)))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +57,38 @@ MODELS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(MODELS))
-def saved(request, data, tmp_path_factory):
+@pytest.fixture(scope="module")
+def all_saved(data, tmp_path_factory) -> dict[str, tuple[object, Path]]:
+    """Model name -> the fitted pipeline and its skops file (fitted and saved once)."""
     X, y = data
-    model = _pipeline(MODELS[request.param]()).fit(X, y)
-    return model, tk.save_model(model, tmp_path_factory.mktemp("models") / "model.skops")
+    saved = {}
+    for name in sorted(MODELS):
+        model = _pipeline(MODELS[name]()).fit(X, y)
+        saved[name] = model, tk.save_model(model, tmp_path_factory.mktemp(name) / "model.skops")
+    return saved
+
+
+@pytest.fixture(params=sorted(MODELS))
+def saved(request, all_saved):
+    return all_saved[request.param]
+
+
+@pytest.fixture(scope="module")
+def fingerprints_in_two_processes(all_saved) -> dict[Path, list[str]]:
+    """Each skops file -> the fingerprints two fresh processes found (each loads every file)."""
+    paths = [path for _, path in all_saved.values()]
+    found: dict[Path, list[str]] = {path: [] for path in paths}
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", PRINT_FINGERPRINTS, *map(str, paths)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        printed = done.stdout.split()
+        assert len(printed) == len(paths), done.stdout
+        for path, fingerprint in zip(paths, printed, strict=True):
+            found[path].append(fingerprint)
+    return found
 
 
 def test_two_loads_in_one_process_agree(saved):
@@ -67,18 +99,9 @@ def test_two_loads_in_one_process_agree(saved):
     assert tk.fingerprint(path.read_bytes()) == tk.fingerprint(first)  # the file's own bytes
 
 
-def test_two_processes_agree(saved):
+def test_two_processes_agree(saved, fingerprints_in_two_processes):
     _, path = saved
-    found = [
-        subprocess.run(
-            [sys.executable, "-c", PRINT_FINGERPRINT, str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout.strip()  # fmt: skip
-        for _ in range(2)
-    ]
+    found = fingerprints_in_two_processes[path]
     assert found[0] == found[1] == tk.fingerprint(tk.load_model(path))
 
 

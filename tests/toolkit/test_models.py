@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.linear_model import LogisticRegression
 
 import toolkit as tk
@@ -101,7 +102,10 @@ def test_mlflow_model_directory_loads_as_the_sklearn_model(tmp_path, logreg, mon
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
 
     model, X = logreg
-    mlflow.sklearn.save_model(model, str(tmp_path / "mlmodel"), serialization_format="skops")
+    mlflow.sklearn.save_model(  # requirements given: MLflow would infer them in a new process
+        model, str(tmp_path / "mlmodel"), serialization_format="skops",
+        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+    )  # fmt: skip
     loaded = tk.load_model(tmp_path / "mlmodel")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     with pytest.raises(tk.ModelLoadError, match="MLflow could not load"):

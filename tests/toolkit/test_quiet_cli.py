@@ -78,10 +78,10 @@ def test_score_is_quiet_and_verbose_shows_spark(files, env):
 
 
 @pytest.mark.slow
-def test_demo_is_quiet(tmp_path, env):
-    done = _run(["demo", "--rows", "20000", "--train-rows", "2000"], tmp_path, env)
-    _assert_quiet(done)
-    assert "speed-up vs MLlib" in done.stdout
+def test_demo_is_quiet(demo_run):
+    """conftest.py's ``demo_run`` (no --verbose, no MLflow settings; shared with test_demo.py)."""
+    _assert_quiet(demo_run.done)
+    assert "speed-up vs MLlib" in demo_run.done.stdout
 
 
 def test_the_quiet_profile_ships_with_the_package():

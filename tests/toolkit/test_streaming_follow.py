@@ -11,12 +11,16 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.linear_model import LogisticRegression
 
 import toolkit as tk
 from toolkit.tracking import log_model, set_alias
 
 FEATURES = ["a", "b"]
+# Given, not inferred: MLflow infers requirements by loading the model in a new process
+# (seconds per model); what a model needs to install is not what these tests are about.
+REQUIREMENTS = [f"scikit-learn=={sklearn.__version__}"]
 
 
 def _batch(seed: int, n: int = 40) -> pd.DataFrame:
@@ -26,17 +30,29 @@ def _batch(seed: int, n: int = 40) -> pd.DataFrame:
     return frame
 
 
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    """Two registered versions of one model that disagree on every row; alias on v1."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """Two registered versions of one model that disagree on every row, logged once per module:
+    the store's URI and version -> model."""
+    store = f"sqlite:///{tmp_path_factory.mktemp('follow') / 'mlflow.db'}"
     train = _batch(99, 200)
     labels = np.where(train["a"] > 0, "up", "down")
     first = LogisticRegression().fit(train[FEATURES], labels)
     second = LogisticRegression().fit(train[FEATURES], np.where(labels == "up", "down", "up"))
-    log_model(first, "model", registered_name="follow", alias="champion")
-    log_model(second, "model", registered_name="follow")
-    return {"1": first, "2": second}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", store)
+        log_model(first, "model", registered_name="follow", alias="champion")
+        log_model(second, "model", registered_name="follow")
+    return store, {"1": first, "2": second}
+
+
+@pytest.fixture
+def registry(logged, monkeypatch):
+    """The two versions, the alias on v1 (a test before may have moved it)."""
+    store, versions = logged
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    set_alias("follow", "champion", 1)
+    return versions
 
 
 def _start(spark, source, tmp_path):
@@ -115,10 +131,12 @@ def test_a_version_that_fails_to_load_keeps_the_old_one(spark, registry, tmp_pat
     )  # fmt: skip
     import mlflow.sklearn
 
-    with mlflow.start_run():  # version 3: pickle, which does not load without trusted=True
-        mlflow.sklearn.log_model(registry["2"], name="model", registered_model_name="follow",
-                                 serialization_format="pickle")  # fmt: skip
-    set_alias("follow", "champion", 3)
+    with mlflow.start_run():  # a new version: pickle, which does not load without trusted=True
+        info = mlflow.sklearn.log_model(
+            registry["2"], name="model", registered_model_name="follow",
+            serialization_format="pickle", pip_requirements=REQUIREMENTS,
+        )  # fmt: skip
+    set_alias("follow", "champion", info.registered_model_version)
     assert follower._version_for(0).label == "1"
     assert (tmp_path / "records" / "0.json").read_text() == '{"version": "1"}'
 

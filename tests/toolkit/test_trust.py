@@ -10,18 +10,25 @@ from __future__ import annotations
 import os
 import pathlib
 import pickle
+import struct
 import subprocess
 import sys
 import textwrap
 import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.linear_model import LogisticRegression
 
 import toolkit as tk
 from toolkit.models.skops_io import check_skops_archive
+
+# Given, not inferred: MLflow infers requirements by loading the model in a new process
+# (seconds per model); what a model needs to install is not what these tests are about.
+REQUIREMENTS = [f"scikit-learn=={sklearn.__version__}"]
 
 
 class Payload:
@@ -64,7 +71,8 @@ def _hostile_directory(path: pathlib.Path, model, marker: pathlib.Path) -> pathl
     """A genuine pickle-format MLflow model directory whose model.pkl is then replaced."""
     import mlflow.sklearn
 
-    mlflow.sklearn.save_model(model, str(path), serialization_format="pickle")
+    mlflow.sklearn.save_model(model, str(path), serialization_format="pickle",
+                              pip_requirements=REQUIREMENTS)  # fmt: skip
     (path / "model.pkl").write_bytes(pickle.dumps(Payload(marker)))
     return path
 
@@ -72,8 +80,9 @@ def _hostile_directory(path: pathlib.Path, model, marker: pathlib.Path) -> pathl
 def _log_hostile(mlflow, model, marker: pathlib.Path, *, registered: str | None = None) -> str:
     with mlflow.start_run() as run:
         info = mlflow.sklearn.log_model(
-            model, name="model", serialization_format="pickle", registered_model_name=registered
-        )
+            model, name="model", serialization_format="pickle", registered_model_name=registered,
+            pip_requirements=REQUIREMENTS,
+        )  # fmt: skip
     stored = list((pathlib.Path.cwd() / "mlruns").rglob("model.pkl"))  # the local artifact root
     assert stored, f"no model.pkl stored for {info.model_uri}"
     for path in stored:
@@ -132,7 +141,8 @@ def test_trusted_pickle_mlflow_model_loads(tmp_path, fitted):
 
     model, X = fitted
     for fmt in ("pickle", "cloudpickle"):
-        mlflow.sklearn.save_model(model, str(tmp_path / fmt), serialization_format=fmt)
+        mlflow.sklearn.save_model(model, str(tmp_path / fmt), serialization_format=fmt,
+                                  pip_requirements=REQUIREMENTS)  # fmt: skip
         loaded = tk.load_model(tmp_path / fmt, trusted=True)
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
@@ -141,7 +151,8 @@ def test_skops_mlflow_model_loads_without_trust(tmp_path, fitted):
     import mlflow.sklearn
 
     model, X = fitted
-    mlflow.sklearn.save_model(model, str(tmp_path / "m"), serialization_format="skops")
+    mlflow.sklearn.save_model(model, str(tmp_path / "m"), serialization_format="skops",
+                              pip_requirements=REQUIREMENTS)  # fmt: skip
     for source in (tmp_path / "m", (tmp_path / "m").as_uri()):
         loaded = tk.load_model(source)
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
@@ -174,6 +185,7 @@ def test_skops_mlflow_model_with_unknown_type_needs_naming(tmp_path, monkeypatch
     mlflow.sklearn.save_model(
         model, str(tmp_path / "m"), serialization_format="skops",
         skops_trusted_types=["trust_steps.Halver"],  # the file cannot vouch for itself
+        pip_requirements=REQUIREMENTS,
     )  # fmt: skip
     with pytest.raises(tk.UntrustedModelError, match=r"trust_steps\.Halver.*trusted="):
         tk.load_model(tmp_path / "m")
@@ -185,7 +197,8 @@ def test_skops_mlflow_model_with_unknown_type_needs_naming(tmp_path, monkeypatch
 def test_mlflow_model_without_sklearn_flavor(tmp_path, fitted):
     import mlflow.sklearn
 
-    mlflow.sklearn.save_model(fitted[0], str(tmp_path / "m"), serialization_format="skops")
+    mlflow.sklearn.save_model(fitted[0], str(tmp_path / "m"), serialization_format="skops",
+                              pip_requirements=REQUIREMENTS)  # fmt: skip
     text = (tmp_path / "m" / "MLmodel").read_text()
     (tmp_path / "m" / "MLmodel").write_text(text.replace("  sklearn:", "  other_flavor:"))
     with pytest.raises(tk.ModelLoadError, match="without a scikit-learn flavor"):
@@ -232,10 +245,24 @@ def _zip_bomb(path: pathlib.Path) -> pathlib.Path:
 
 
 def _many_entries(path: pathlib.Path) -> pathlib.Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("schema.json", '{"__class__": "LogisticRegression"}')
-        for i in range(200_001):
-            zf.writestr(f"{i:x}", b"")
+    """schema.json and 200,001 empty files, stored: the zip's records written directly
+    (``zipfile.writestr`` takes seconds for 200,002 entries), with the zip64 end records
+    that a count over 65,535 needs. ``zipfile`` reads it back like its own."""
+    schema = b'{"__class__": "LogisticRegression"}'
+    entries = [(b"schema.json", schema), *((f"{i:x}".encode(), b"") for i in range(200_001))]
+    local, central = bytearray(), bytearray()
+    for name, data in entries:
+        crc, size, offset = zlib.crc32(data), len(data), len(local)
+        # version 2.0, no flags, stored, 1980-01-01 00:00
+        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, size, size,
+                             len(name), 0) + name + data  # fmt: skip
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 20, 0, 0, 0, 0x21, crc,
+                               size, size, len(name), 0, 0, 0, 0, 0, offset) + name  # fmt: skip
+    count, start, length = len(entries), len(local), len(central)
+    end64 = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, length, start)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, start + length, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, length, start, 0)
+    path.write_bytes(local + central + end64 + locator + end)
     return path
 
 
