@@ -146,7 +146,22 @@ def tracked_run(
     """Open an MLflow run for a scoring job; yield a function that records its report.
 
     The store is checked before the block runs, so an unreachable store fails
-    before any output is written.
+    before any output is written. Inside an active run the job is logged there.
+
+    Parameters
+    ----------
+    params : mapping
+        The job's parameters, logged as MLflow params (lists joined by commas).
+    run_name : str
+        The run's name when a new run is opened (default ``scaleout-score``).
+    tracking_uri : str, optional
+        Tracking store; default MLflow's own (``MLFLOW_TRACKING_URI`` or ``./mlflow.db``).
+
+    Yields
+    ------
+    callable
+        ``record(report)``: logs the report's numbers as metrics, its extra params and
+        the report itself as ``score_report.json``.
 
     Examples
     --------

@@ -243,6 +243,16 @@ def _apply_conf(spark: Any, user: Mapping[str, str]) -> None:
 def is_connect(spark: Any) -> bool:
     """Tell whether ``spark`` is a Spark Connect session (no SparkContext there).
 
+    Parameters
+    ----------
+    spark : SparkSession
+        A classic or a Spark Connect session (:func:`toolkit.session`).
+
+    Returns
+    -------
+    bool
+        True for a Spark Connect session, False for a classic one.
+
     Examples
     --------
     >>> is_connect(tk.session(remote="local[2]"))  # doctest: +SKIP
