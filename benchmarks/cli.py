@@ -71,11 +71,14 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument("--models", type=_names(MODELS), help=f"comma-separated: {','.join(MODELS)}")
     p.add_argument("--paths", type=_names(PATHS), help=f"comma-separated: {','.join(PATHS)}")
     p.add_argument("--modes", type=_names(MODES), help="files (Parquet in/out), memory (cached -> noop)")
-    p.add_argument("--suites", type=_names(SUITES), help=f"comma-separated: {','.join(SUITES)}")
+    p.add_argument("--suites", type=_names(SUITES),
+                   help=f"comma-separated: {','.join(SUITES)} (default: all but demo)")
     p.add_argument("--skip", type=_names(SUITES), default=(), help="suites to leave out")
     p.add_argument("--scaling-rows", type=_ints, help="table sizes for the scaling chart")
     p.add_argument("--scaling-model", choices=MODELS, help="model for the scaling chart")
     p.add_argument("--pandas-sizes", type=_ints, help="two frame sizes for the pandas suite")
+    p.add_argument("--demo-rows", type=_count, help="rows the demo suite scores (default 2M)")
+    p.add_argument("--demo-train-rows", type=_count, help="demo suite training rows (default 200k)")
     p.add_argument("--workdir", type=Path,
                    help="where data, models and outputs live (reused; default ~/.cache/scaleout/bench)")
     p.add_argument("--out", type=Path, help="where results go (default ./bench-results)")
@@ -95,8 +98,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     ('scoring', 'scaling', 'pandas_ops')
     """
     fields = ("rows", "features", "files", "train_rows", "repeat", "models", "paths", "modes",
-              "suites", "scaling_rows", "scaling_model", "pandas_sizes", "workdir", "out",
-              "master", "seed")  # fmt: skip
+              "suites", "scaling_rows", "scaling_model", "pandas_sizes", "demo_rows",
+              "demo_train_rows", "workdir", "out", "master", "seed")  # fmt: skip
     overrides = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     if args.quiet:
         overrides["progress"] = False

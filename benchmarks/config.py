@@ -21,6 +21,7 @@ from pathlib import Path
 
 __all__ = [
     "BenchConfig",
+    "DEFAULT_SUITES",
     "MODELS",
     "MODES",
     "PATHS",
@@ -50,7 +51,9 @@ PATHS = (
 QUICK_PATHS = tuple(p for p in PATHS if p != "predict_batch_udf")
 #: ``files``: Parquet in -> Parquet out. ``memory``: a cached DataFrame -> Spark's no-op sink.
 MODES = ("files", "memory")
-SUITES = ("scoring", "cold", "scaling", "pandas_ops")
+#: ``demo``: the demo's own model and comparison (:mod:`benchmarks.demo_suite`), opt-in.
+SUITES = ("scoring", "cold", "scaling", "pandas_ops", "demo")
+DEFAULT_SUITES = ("scoring", "cold", "scaling", "pandas_ops")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ class BenchConfig:
     cold_paths: tuple[str, ...] = ("score_files",)
     pandas_sizes: tuple[int, ...] = (10_000, 200_000)
     pandas_repeat: int = 2
-    suites: tuple[str, ...] = SUITES
+    demo_rows: int = 2_000_000  # the demo's defaults (toolkit.cli.demo)
+    demo_train_rows: int = 200_000
+    suites: tuple[str, ...] = DEFAULT_SUITES
     workdir: Path = field(default_factory=lambda: default_workdir())
     out: Path = Path("bench-results")
     master: str | None = None
@@ -101,7 +106,8 @@ class BenchConfig:
             raise InvalidOptionError(
                 f"Unknown scaling model {self.scaling_model!r}; choose from {', '.join(MODELS)}."
             )
-        for name in ("rows", "features", "files", "train_rows", "repeat", "pandas_repeat"):
+        for name in ("rows", "features", "files", "train_rows", "repeat", "pandas_repeat",
+                     "demo_rows", "demo_train_rows"):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be at least 1; got {getattr(self, name)}.")
 

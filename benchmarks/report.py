@@ -229,6 +229,17 @@ def markdown(results: dict[str, Any]) -> str:
         out += _table(["rows", "path", "rows/s", "x MLlib"],
                       [[f"{s['rows']:,}", LABELS.get(s["path"], s["path"]), fmt_rate(s["rows_per_second"]),
                         fmt_ratio(s.get("ratio_mllib"))] for s in results["scaling"]])  # fmt: skip
+    demo = results.get("demo")
+    if demo:
+        out += ["", "## The demo's model (`scaleout demo`: one-hot + scaling + logistic regression)", "",
+                f"{demo['rows']:,} customer rows, Parquet in -> Parquet out, probabilities kept with "
+                f"`id`; the demo's own timing code with {demo['runs']} timed run(s) per path.", ""]
+        out += _table(["path", "seconds (median)", "rows/s", "speed-up vs MLlib (min–max)"],
+                      [["toolkit.score_files", f"{demo['score_files_seconds']:.2f}",
+                        fmt_rate(demo["rows"] / demo["score_files_seconds"]),
+                        f"{fmt_ratio(demo['speedup'])} ({demo['speedup_low']:.2f}–{demo['speedup_high']:.2f})"],
+                       ["MLlib transform", f"{demo['mllib_seconds']:.2f}",
+                        fmt_rate(demo["rows"] / demo["mllib_seconds"]), "1.00x"]])  # fmt: skip
     ops = results.get("pandas_ops")
     if ops:
         out += ["", "## pandas vs adapters.pandas (spark) vs pyspark.pandas", "",

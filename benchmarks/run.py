@@ -86,6 +86,11 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
         if "scaling" in config.suites and config.scaling_rows:
             with _timed(phases, "scaling"):
                 results["scaling"] = _scaling(ctx, fitted, table)
+        if "demo" in config.suites:
+            from benchmarks.demo_suite import demo_suite
+
+            with _timed(phases, "demo"):
+                results["demo"] = demo_suite(ctx)
         if "pandas_ops" in config.suites:
             from benchmarks.pandas_ops import run_pandas_ops
 

@@ -65,6 +65,8 @@ def task_count(config: BenchConfig) -> int:
         total += len(config.models) * per_model * (1 + config.repeat)
     if "scaling" in config.suites:
         total += len(config.scaling_rows) * len(config.scaling_paths) * (1 + config.repeat)
+    if "demo" in config.suites:
+        total += 2 * (1 + config.repeat)
     if "pandas_ops" in config.suites:
         from benchmarks.pandas_ops import OPS
 

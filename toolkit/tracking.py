@@ -25,7 +25,7 @@ from toolkit.exceptions import TrackingError
 from toolkit.models.api import fingerprint, load_model, loadable_skops_bytes
 from toolkit.models.mlflow_source import check_tracking_server, store_errors
 
-__all__ = ["log_model", "set_alias", "tracked_run", "version_tags"]
+__all__ = ["known_requirements", "log_model", "set_alias", "tracked_run", "version_tags"]
 
 
 def log_model(
@@ -41,7 +41,9 @@ def log_model(
 
     The run, and the registered version when there is one, carry the library versions
     (``scaleout.*_version``) and the model's content fingerprint
-    (``scaleout.model_fingerprint``, :func:`toolkit.fingerprint`) as tags.
+    (``scaleout.model_fingerprint``, :func:`toolkit.fingerprint`) as tags. A model
+    made only of scikit-learn, numpy and scipy types is logged with pinned requirements
+    (:func:`known_requirements`); one with types of its own gets MLflow's inference.
 
     Parameters
     ----------
@@ -76,13 +78,15 @@ def log_model(
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = infer_signature(input_example, model.predict(input_example))
     tags = {**version_tags(), "scaleout.model_fingerprint": fingerprint(model)}
+    untrusted = _untrusted_types(blob)
     with store_errors(), _run(mlflow, run_name=f"log-{name}"):
         mlflow.set_tags(tags)
         info = mlflow.sklearn.log_model(
             model,
             name=name,
             serialization_format="skops",
-            skops_trusted_types=_untrusted_types(blob) or None,
+            skops_trusted_types=untrusted or None,
+            pip_requirements=None if untrusted else known_requirements(),
             signature=signature,
             input_example=input_example,
             registered_model_name=registered_name,
@@ -215,6 +219,25 @@ def version_tags() -> dict[str, str]:
         except PackageNotFoundError:
             tags[f"scaleout.{package.replace('-', '_')}_version"] = "not installed"
     return tags
+
+
+def known_requirements() -> list[str]:
+    """What a model made only of scikit-learn, numpy and scipy types needs to load, pinned.
+
+    MLflow would infer requirements by loading the model in a new process (seconds,
+    and it lists whatever that process imported, test runners included). A model with
+    types of its own (skops' untrusted types) still gets MLflow's inference, which
+    finds their packages.
+
+    Examples
+    --------
+    >>> [r.split("==")[0] for r in known_requirements()]
+    ['scikit-learn', 'skops', 'numpy', 'scipy', 'pandas']
+    """
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("scikit-learn", "skops", "numpy", "scipy",
+                                                     "pandas")]  # fmt: skip
 
 
 def _mlflow(tracking_uri: str | None) -> Any:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks.cli import config_from_args, parser
@@ -58,7 +59,8 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
         [sys.executable, "-m", "toolkit.cli", "bench", "--rows", "2000", "--features", "4",
          "--files", "2", "--train-rows", "500", "--repeat", "1",
          "--models", "kmeans", "--modes", "files", "--paths", "mllib,score,score_files,mlflow_udf,limit",
-         "--skip", "cold,pandas_ops", "--scaling-rows", "500,2000", "--workdir", str(tmp_path / "work"),
+         "--suites", "scoring,scaling,demo", "--scaling-rows", "500,2000",
+         "--demo-rows", "2000", "--demo-train-rows", "500", "--workdir", str(tmp_path / "work"),
          # a second model, only for scaling (trained and logged too): the one MLlib fits in one pass
          "--scaling-model", "linear_regression",
          "--out", str(out), "--quiet"],
@@ -77,7 +79,14 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
     assert {s["model"] for s in results["scaling"]} == {"linear_regression"}
     assert {s["phase"] for s in results["samples"]} == {"warmup", "timed"}
     assert results["meta"]["environment"]["threads_worker"]["env"]["OMP_NUM_THREADS"] == "1"
-    assert "## Targets" in (out / "results.md").read_text()
+    demo = results["demo"]  # the demo's model and timing code, with the bench's repeats
+    assert (demo["rows"], demo["runs"]) == (2000, 1)
+    assert demo["speedup"] == pytest.approx(demo["mllib_seconds"] / demo["score_files_seconds"])
+    assert demo["speedup_low"] <= demo["speedup"] <= demo["speedup_high"]
+    scored = pd.read_parquet(tmp_path / "work" / "out" / "demo" / "timing-score_files")
+    assert len(scored) == 2000 and scored["id"].is_unique
+    report = (out / "results.md").read_text()
+    assert "## Targets" in report and "## The demo's model" in report
     assert sorted(p.name for p in out.glob("*.png")) == ["scaling.png", "throughput.png"]
     assert "wrote markdown" in done.stdout
     assert not (tmp_path / "mlruns").exists() and not (tmp_path / "mlflow.db").exists()

@@ -17,14 +17,11 @@ pytestmark = pytest.mark.slow  # a fresh sqlite store: ~10 s of MLflow migration
 def registry(tmp_path_factory):
     """A fresh sqlite store holding model ``m`` with one version."""
     import mlflow
-    import mlflow.models
 
     path = tmp_path_factory.mktemp("registry")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{path / 'mlflow.db'}")
         patch.chdir(path)
-        # MLflow infers pip requirements in a subprocess (~10 s); not what is tested here.
-        patch.setattr(mlflow.models, "infer_pip_requirements", lambda *a, fallback, **k: fallback)
         X = np.array([[0.0], [1.0], [2.0], [3.0]])
         model = LogisticRegression().fit(X, [0, 0, 1, 1])
         assert log_model(model, "model", registered_name="m") == "models:/m/1"
@@ -48,3 +45,18 @@ def test_an_unknown_model_is_said_to_be_unknown(registry):
     with pytest.raises(TrackingError, match=r"no registered model 'nope'") as info:
         set_alias("nope", "champion", 1)
     assert "\n" not in str(info.value)
+
+
+def test_a_plain_sklearn_model_is_logged_with_pinned_requirements(registry):
+    """Pinned from the installed versions, not inferred in a subprocess (which also lists
+    whatever that process imported, pytest included)."""
+    import mlflow
+    import sklearn
+    import skops
+
+    folder = mlflow.artifacts.download_artifacts("models:/m/1")
+    with open(f"{folder}/requirements.txt") as text:
+        requirements = text.read().split()
+    assert f"scikit-learn=={sklearn.__version__}" in requirements
+    assert f"skops=={skops.__version__}" in requirements
+    assert not any(line.startswith("pytest") for line in requirements)

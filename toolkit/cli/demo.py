@@ -2,8 +2,13 @@
 
 Build a churn dataset, train a scikit-learn pipeline, log and register it in
 MLflow with alias ``champion``, score the big table file to file through
-``models:/<name>@champion`` (a tracked run), score it again with the equivalent
-native MLlib pipeline, and print what it cost.
+``models:/<name>@champion`` (a tracked run), then time ``score_files`` against the
+equivalent native MLlib pipeline in the same conditions and print what it cost.
+
+The comparison is fair by construction: both models are fitted before any timer,
+both paths are warmed up once, then they run ``repeat`` times in alternating order
+(:func:`benchmarks.protocol.measure`, the method of ``scaleout bench``); the
+speed-up is the ratio of their median seconds, with the per-round range beside it.
 
 Examples
 --------
@@ -15,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,22 +28,56 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-__all__ = ["DemoSummary", "make_customers", "mllib_pipeline", "run_demo"]
+__all__ = [
+    "DEFAULT_ROWS",
+    "DEFAULT_TRAIN_ROWS",
+    "Comparison",
+    "DemoSummary",
+    "FEATURES",
+    "compare_paths",
+    "make_customers",
+    "mllib_pipeline",
+    "run_demo",
+    "sklearn_pipeline",
+    "write_data",
+]
 
 MODEL_NAME = "scaleout-demo-churn"
 CATEGORICAL = ["plan", "region", "contract"]
 NUMERIC = ["age", "tenure_months", "monthly_charges", "support_calls", "data_gb"]
+FEATURES = CATEGORICAL + NUMERIC
+DEFAULT_ROWS, DEFAULT_TRAIN_ROWS = 2_000_000, 200_000
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``score_files`` against MLlib on the same rows: median seconds of each, and the
+    lowest and highest ratio of one round (MLlib seconds / score_files seconds)."""
+
+    rows: int
+    runs: int
+    seconds: float
+    mllib_seconds: float
+    low: float
+    high: float
+
+    @property
+    def speedup(self) -> float:
+        """MLlib's median seconds / ``score_files``' median seconds.
+
+        Examples
+        --------
+        >>> Comparison(10, 1, 2.0, 5.0, 2.5, 2.5).speedup
+        2.5
+        """
+        return self.mllib_seconds / self.seconds
 
 
 @dataclass(frozen=True)
 class DemoSummary:
     """What the demo did and measured."""
 
-    rows: int
-    seconds: float
-    rows_per_second: float
-    mllib_seconds: float
-    mllib_rows_per_second: float
+    comparison: Comparison
     model_uri: str
     output: str
     mllib_output: str
@@ -45,7 +85,7 @@ class DemoSummary:
 
     @property
     def speedup(self) -> float:
-        return self.rows_per_second / self.mllib_rows_per_second
+        return self.comparison.speedup
 
 
 def make_customers(rows: int, *, seed: int = 0, labelled: bool = False) -> pd.DataFrame:
@@ -85,15 +125,17 @@ def make_customers(rows: int, *, seed: int = 0, labelled: bool = False) -> pd.Da
 
 def run_demo(
     *,
-    rows: int = 2_000_000,
-    train_rows: int = 200_000,
+    rows: int = DEFAULT_ROWS,
+    train_rows: int = DEFAULT_TRAIN_ROWS,
     workdir: str | Path = "scaleout-demo",
     master: str | None = None,
+    repeat: int = 2,
     out: TextIO | None = None,
     verbose: bool = False,
 ) -> DemoSummary:
     """Run the demo and print a summary; return the measured numbers.
 
+    ``repeat`` timed runs of each path follow one warm-up of each (module docstring).
     Spark's and MLflow's own output is held back unless ``verbose``
     (:mod:`toolkit.cli.output`).
 
@@ -112,25 +154,27 @@ def run_demo(
     work = Path(workdir).resolve()
     say = _Say(out)
 
-    say(f"1/5 data: {train_rows:,} training rows, {rows:,} rows to score in {work / 'data'}")
-    train_path, customers = _write_data(work / "data", rows=rows, train_rows=train_rows)
+    say(f"1/6 data: {train_rows:,} training rows, {rows:,} rows to score in {work / 'data'}")
+    train_path, customers = write_data(work / "data", rows=rows, train_rows=train_rows)
     train = pd.read_parquet(train_path)
 
-    say("2/5 training a scikit-learn pipeline (one-hot + scaling + logistic regression)")
-    model = _sklearn_pipeline().fit(train[CATEGORICAL + NUMERIC], train["churn"])
+    say("2/6 training a scikit-learn pipeline (one-hot + scaling + logistic regression)")
+    model = sklearn_pipeline().fit(train[FEATURES], train["churn"])
 
-    say(f"3/5 logging to MLflow and registering {MODEL_NAME!r} with alias 'champion'")
+    say(f"3/6 logging to MLflow and registering {MODEL_NAME!r} with alias 'champion'")
     with mlflow_events(verbose=verbose):
         uri = log_model(
-            model, "model", input_example=train[CATEGORICAL + NUMERIC].head(5),
+            model, "model", input_example=train[FEATURES].head(5),
             registered_name=MODEL_NAME, alias="champion",
         )  # fmt: skip
 
-    say(f"4/5 scoring {rows:,} rows file to file through {uri}")
+    say(f"4/6 starting Spark ({master or 'SPARK_REMOTE, SPARK_MASTER, else local[*]'})")
     if str(master).startswith("sc://"):
         spark = tk.session(remote=master, quiet=not verbose)
     else:
         spark = tk.session(master, quiet=not verbose)
+
+    say(f"5/6 scoring {rows:,} rows file to file through {uri}")
     scored = work / "scored"
     bar = ConsoleProgress(stream=out)
     params = {"model": uri, "source": str(customers), "destination": str(scored)}
@@ -144,28 +188,27 @@ def run_demo(
             bar.close()
         record(report)
 
-    say("5/5 scoring the same files with the equivalent native MLlib pipeline")
-    mllib_out = work / "scored-mllib"
-    mllib_seconds = _score_mllib(spark, train_path, customers, mllib_out)
+    say(f"6/6 timing score_files against the equivalent native MLlib pipeline: both fitted "
+        f"first, one warm-up each, then {repeat} alternating run(s) each")  # fmt: skip
+    comparison = compare_paths(spark, model, train_path, customers, work, rows=rows,
+                               repeat=repeat)  # fmt: skip
 
     import mlflow
 
-    summary = DemoSummary(
-        rows=report.rows_out,
-        seconds=report.seconds,
-        rows_per_second=report.rows_per_second,
-        mllib_seconds=mllib_seconds,
-        mllib_rows_per_second=rows / mllib_seconds,
-        model_uri=uri,
-        output=str(scored),
-        mllib_output=str(mllib_out),
-        tracking_uri=mlflow.get_tracking_uri(),
-    )
+    summary = DemoSummary(comparison, uri, str(scored), str(work / "scored-mllib"),
+                          mlflow.get_tracking_uri())  # fmt: skip
     _print_summary(summary, out)
     return summary
 
 
-def _sklearn_pipeline() -> Any:
+def sklearn_pipeline() -> Any:
+    """The demo's scikit-learn pipeline, unfitted: one-hot + scaling + logistic regression.
+
+    Examples
+    --------
+    >>> [name for name, _ in sklearn_pipeline().steps]
+    ['prep', 'model']
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -180,8 +223,14 @@ def _sklearn_pipeline() -> Any:
     return Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=300))])
 
 
-def _write_data(folder: Path, *, rows: int, train_rows: int) -> tuple[Path, Path]:
-    """Write the tables once; a later demo with the same sizes reuses them."""
+def write_data(folder: Path, *, rows: int, train_rows: int) -> tuple[Path, Path]:
+    """Write the training file and the table to score once (a later call with the same
+    sizes reuses them); return both paths.
+
+    Examples
+    --------
+    >>> train, customers = write_data(Path("/tmp/demo-data"), rows=10, train_rows=10)  # doctest: +SKIP
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -207,12 +256,46 @@ def _write_data(folder: Path, *, rows: int, train_rows: int) -> tuple[Path, Path
     return train_path, customers
 
 
-def _score_mllib(spark: Any, train_path: Path, customers: Path, output: Path) -> float:
+def compare_paths(
+    spark: Any, model: Any, train_path: Path, customers: Path, work: Path, *, rows: int,
+    repeat: int, on_sample: Callable[[Any], None] | None = None,
+) -> Comparison:
+    """Time ``score_files`` with ``model`` against :func:`mllib_pipeline` on ``customers``.
+
+    The MLlib pipeline is fitted first, outside the timers; then one warm-up of each
+    path and ``repeat`` rounds in alternating order (:func:`benchmarks.protocol.measure`).
+    Outputs go to ``work/timing-score_files`` and ``work/scored-mllib``.
+
+    Examples
+    --------
+    >>> compare_paths(spark, model, train, customers, work, rows=2000, repeat=2).runs  # doctest: +SKIP
+    2
+    """
+    import toolkit as tk
+    from benchmarks.protocol import Task, measure, summarize
+
     scoring = mllib_pipeline(spark, train_path)
-    started = time.perf_counter()
-    scored = scoring.transform(spark.read.parquet(str(customers)))
-    scored.select("id", "probability").write.mode("overwrite").parquet(str(output))
-    return time.perf_counter() - started
+
+    def ours() -> None:
+        tk.score_files(model, customers, work / "timing-score_files", method="predict_proba",
+                       keep_columns=["id"], mode="overwrite", spark=spark)  # fmt: skip
+
+    def mllib() -> None:
+        scored = scoring.transform(spark.read.parquet(str(customers)))
+        scored.select("id", "probability").write.mode("overwrite").parquet(
+            str(work / "scored-mllib")
+        )
+
+    tasks = [Task("churn", "score_files", "files", rows, ours),
+             Task("churn", "mllib", "files", rows, mllib)]  # fmt: skip
+    timed = [s for s in measure(tasks, repeat=repeat, on_sample=on_sample) if s.phase == "timed"]
+    by_round: dict[int, dict[str, float]] = {}
+    for sample in timed:
+        by_round.setdefault(sample.round, {})[sample.path] = sample.seconds
+    ratios = [r["mllib"] / r["score_files"] for r in by_round.values()]
+    median = {s.path: s.median_seconds for s in summarize(timed)}
+    return Comparison(rows, repeat, median["score_files"], median["mllib"], min(ratios),
+                      max(ratios))  # fmt: skip
 
 
 def mllib_pipeline(spark: Any, train_path: Path | str) -> Any:
@@ -250,19 +333,26 @@ def _print_summary(summary: DemoSummary, out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    c = summary.comparison
     table = Table(title="scaleout demo", show_header=True)
     table.add_column("path")
     table.add_column("rows", justify="right")
-    table.add_column("seconds", justify="right")
+    table.add_column("seconds (median)", justify="right")
     table.add_column("rows/s", justify="right")
     table.add_column("output")
-    table.add_row("scaleout score_files", f"{summary.rows:,}", f"{summary.seconds:.1f}",
-                  f"{summary.rows_per_second:,.0f}", summary.output)  # fmt: skip
-    table.add_row("MLlib transform", f"{summary.rows:,}", f"{summary.mllib_seconds:.1f}",
-                  f"{summary.mllib_rows_per_second:,.0f}", summary.mllib_output)  # fmt: skip
+    for label, seconds, output in (("scaleout score_files", c.seconds, summary.output),
+                                   ("MLlib transform", c.mllib_seconds, summary.mllib_output)):
+        table.add_row(label, f"{c.rows:,}", f"{seconds:.1f}", f"{c.rows / seconds:,.0f}",
+                      output)  # fmt: skip
     console = Console(file=out, width=120)
     console.print(table)
-    console.print(f"speed-up vs MLlib: {summary.speedup:.2f}x   model: {summary.model_uri}")
+    console.print(f"speed-up vs MLlib: {c.speedup:.2f}x (rounds {c.low:.2f}x-{c.high:.2f}x)"
+                  f"   model: {summary.model_uri}")  # fmt: skip
+    console.print(
+        f"  = MLlib's median seconds / score_files' median seconds for the same {c.rows:,} "
+        f"rows, Parquet to Parquet on this Spark, both warmed up, {c.runs} alternating "
+        "run(s) each. `scaleout bench --suites demo` measures the same with more repeats."
+    )
     console.print(f"MLflow store: {summary.tracking_uri}")
     console.print(f"open the MLflow UI: mlflow ui --backend-store-uri {summary.tracking_uri}")
 

@@ -153,6 +153,10 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--workdir", default="scaleout-demo", help="where data and outputs go")
     sub.add_argument(
+        "--repeat", type=_at_least_one, default=2, metavar="N",
+        help="timed runs of each path after one warm-up (default 2)",
+    )
+    sub.add_argument(
         "--master", default=None, metavar="URL",
         help="Spark master, or sc://host:port for Spark Connect "
         "(default: SPARK_REMOTE, SPARK_MASTER, else local[*])",
@@ -160,12 +164,18 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--verbose", action="store_true", help="show Spark's and MLflow's output")
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs, 1 or more; got {text!r}")
+    return int(text)
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from toolkit.cli.demo import run_demo
 
     run_demo(
         rows=args.rows, train_rows=args.train_rows, workdir=args.workdir, master=args.master,
-        verbose=args.verbose,
+        repeat=args.repeat, verbose=args.verbose,
     )  # fmt: skip
     return 0
 

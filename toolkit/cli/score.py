@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,10 +146,13 @@ def run_score(args: argparse.Namespace) -> int:
 
 def _session_getter(args: argparse.Namespace) -> Any:
     def spark() -> Any:
-        from toolkit.session.api import is_connect, session
+        from toolkit.session.api import is_connect, running_session, session
 
         conf = dict(args.conf or []) or None
         quiet = not args.verbose
+        if not args.quiet and running_session() is None:  # seconds: say so before the bar
+            where = args.master or "SPARK_REMOTE, SPARK_MASTER, else local[*]"
+            print(f"scaleout score: starting Spark ({where})", file=sys.stderr, flush=True)
         if args.master and args.master.startswith("sc://"):
             current = session(remote=args.master, conf=conf, quiet=quiet)
         else:

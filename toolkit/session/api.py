@@ -50,7 +50,7 @@ from toolkit.session.start import (
     start,
 )
 
-__all__ = ["active_session", "check_java", "is_connect", "session"]
+__all__ = ["active_session", "check_java", "is_connect", "running_session", "session"]
 
 _JAVA_ADVICE = (
     "Install a Java 17+ runtime (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`; "
@@ -325,6 +325,18 @@ def _cores(target: str | None) -> int:
     if match and match.group(1) != "*":
         return int(match.group(1))
     return os.cpu_count() or 2
+
+
+def running_session() -> Any | None:
+    """Return the SparkSession running in this process (classic or Connect), or None.
+
+    Examples
+    --------
+    >>> running_session() is None or hasattr(running_session(), "range")
+    True
+    """
+    running = _running()
+    return running[0] if running is not None else None
 
 
 def active_session() -> Any:
