@@ -18,7 +18,7 @@ Examples
 >>> from pyspark.ml import Pipeline
 >>> from pyspark.ml.feature import StringIndexer
 >>> from sklearn.ensemble import HistGradientBoostingClassifier
->>> pipeline = Pipeline(stages=[
+>>> pipeline = Pipeline(stages=[  # needs a running session  # doctest: +SKIP
 ...     StringIndexer(inputCol="plan", outputCol="plan_idx"),
 ...     SklearnEstimator(estimator=HistGradientBoostingClassifier(),
 ...                      inputCols=["age", "plan_idx"], labelCol="churned"),

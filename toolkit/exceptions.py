@@ -170,7 +170,7 @@ def first_line(exc: BaseException, *, limit: int = 300) -> str:
 
     Examples
     --------
-    >>> first_line(ValueError("bad value\n  at Some.java:12"))
+    >>> first_line(ValueError("bad value\\n  at Some.java:12"))
     'bad value'
     >>> first_line(KeyError())
     'KeyError'

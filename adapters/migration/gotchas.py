@@ -23,8 +23,8 @@ takes are in :mod:`adapters.migration.normalised`. What to use instead of an API
 
 Examples
 --------
->>> [g["api"] for g in GOTCHAS if g["api"].endswith("rolling")]
-['Series.rolling', 'DataFrame.rolling']
+>>> sorted({g["api"] for g in GOTCHAS if g["api"].endswith("rolling")})
+['DataFrame.rolling', 'Series.rolling']
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def parse(
     1
     >>> parse("-" * 200_000 + "1", where="deep.py")                   # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    adapters.migration.sources.SourceParseError: deep.py:1: cannot parse: nested too deeply ...
+    toolkit.exceptions.SourceParseError: deep.py:1: cannot parse: nested too deeply ...
     """
     try:
         tree = ast.parse(source, mode=mode)

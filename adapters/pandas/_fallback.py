@@ -354,7 +354,7 @@ class PandasResult:
     Examples
     --------
     >>> r = psdf["x"].rolling("2D")            # doctest: +SKIP
-    >>> r.sum()                                # doctest: +SKIP  (a pandas-on-Spark Series)
+    >>> r.sum()  # a pandas-on-Spark Series      # doctest: +SKIP
     """
 
     __slots__ = ("_api", "_obj", "_rule")

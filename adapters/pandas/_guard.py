@@ -17,7 +17,7 @@ half-way through pandas-on-Spark's own work.
 
 Examples
 --------
->>> reason(ValueError("An error occurred while calling o1.x.\\n: java.lang.Oops: bad cast"))
+>>> reason(ValueError("An error occurred while calling o1.x.\\n: java.lang.IllegalStateException: bad cast"))
 'bad cast'
 """
 

@@ -9,10 +9,11 @@ Examples
 --------
 >>> check_options(features=["a", "b"], output_col=None, handle_invalid="keep", batch_size=None)
 ['a', 'b']
->>> check_options(features=None, output_col="", handle_invalid="error", batch_size=None)
+>>> check_options(features=None, output_col="", handle_invalid="error",
+...               batch_size=None)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-toolkit.exceptions.InvalidOptionError: output_col must be a non-empty column name; got ''.
+toolkit.exceptions.InvalidOptionError: output_col must be a non-empty column name; got ''. ...
 """
 
 from __future__ import annotations
