@@ -23,14 +23,7 @@ PUBLIC = (toolkit, toolkit.tracking, adapters.pandas)
 # data: the list may only shrink (a function documented since fails the test until it
 # is taken off).
 PARAMETERS_NOT_YET_DOCUMENTED = {
-    "adapters.pandas.backend",
-    "adapters.pandas.fallback",
-    "adapters.pandas.fallback_report",
-    "adapters.pandas.set_backend",
-    "toolkit.register_udf",
-    "toolkit.save_model",
-    "toolkit.scoring_udf",
-    "toolkit.to_pandas_on_spark",
+    "toolkit.to_pandas_on_spark",  # toolkit/bridge.py is at the 400-line limit
 }
 
 

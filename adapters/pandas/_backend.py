@@ -66,6 +66,11 @@ def set_backend(name: str | None) -> str:
     """Choose the backend for this process (None: back to ``$SCALEOUT_BACKEND``); return the
     previous one.
 
+    Parameters
+    ----------
+    name : {"pandas", "spark"} or None
+        The backend; ``"spark"`` imports pandas-on-Spark and makes sure a session runs.
+
     Examples
     --------
     >>> import adapters.pandas as pd
@@ -83,6 +88,11 @@ def set_backend(name: str | None) -> str:
 @contextlib.contextmanager
 def backend(name: str) -> Iterator[str]:
     """Use ``name`` as the backend inside a ``with`` block (this thread/context only).
+
+    Parameters
+    ----------
+    name : {"pandas", "spark"}
+        The backend inside the block (yielded by ``with``); ``"spark"`` makes sure a session runs.
 
     Examples
     --------

@@ -109,6 +109,15 @@ def get_fallback() -> FallbackPolicy:
 def fallback(mode: str | None = None, *, max_rows: int | None = None) -> Iterator[FallbackPolicy]:
     """Use another fallback policy inside a ``with`` block (this thread/context only).
 
+    The block gets the :class:`FallbackPolicy` in force inside it.
+
+    Parameters
+    ----------
+    mode : {"raise", "warn", "silent"}, optional
+        The mode inside the block; the current one when omitted.
+    max_rows : int, optional
+        Most rows one fallback may move to the driver; the current limit when omitted.
+
     Examples
     --------
     >>> import adapters.pandas as pd
@@ -139,6 +148,11 @@ def fallback_report(*, reset: bool = False) -> Any:
 
     Returns a (plain pandas) DataFrame sorted by API; ``reset=True`` empties the report
     after reading it.
+
+    Parameters
+    ----------
+    reset : bool
+        Empty the report after reading it (default False: it keeps accumulating).
 
     Examples
     --------

@@ -76,6 +76,13 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     with :class:`UnsupportedInputError` and the destination is left as it was. The file
     appears whole or not at all.
 
+    Parameters
+    ----------
+    model : fitted estimator
+        The model to save; an unfitted one is refused.
+    path : str or path
+        The file to write; must end in ``.skops`` (missing parent directories are created).
+
     Examples
     --------
     >>> save_model(fitted_pipeline, "churn.skops")  # doctest: +SKIP

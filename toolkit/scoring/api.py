@@ -155,6 +155,17 @@ def scoring_udf(
     ``handle_invalid="keep"`` gives null for refused rows; a column function
     cannot drop rows, so ``"skip"`` is refused (use :func:`score`).
 
+    Parameters
+    ----------
+    model : fitted estimator, or anything :func:`toolkit.load_model` takes
+        The model to score with, serialised once here and shipped to the workers.
+    features : list of str
+        The feature columns, in the order the returned function is called with them.
+    method : {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform"}
+        The model method to call; its output is the function's result column.
+    handle_invalid : {"error", "keep"}
+        Rows the model refuses: ``error`` fails the job, ``keep`` gives null.
+
     Examples
     --------
     >>> predict = tk.scoring_udf(model, features=["a", "b"])  # doctest: +SKIP
@@ -185,6 +196,21 @@ def register_udf(
     spark: Any = None,
 ) -> ScoringUDF:
     """Register a scoring function for SQL: ``spark.sql("SELECT name(a, b) FROM t")``.
+
+    Returns the :class:`ScoringUDF` it registered (usable as a Column function too).
+
+    Parameters
+    ----------
+    name : str
+        The SQL function name: letters, digits and underscores, not starting with a digit.
+    model : fitted estimator, or anything :func:`toolkit.load_model` takes
+        The model to score with.
+    method : {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform"}
+        The model method to call.
+    features : list of str, optional
+        The argument columns, in call order; defaults to ``model.feature_names_in_``.
+    spark : SparkSession, optional
+        The session to register in; defaults to the active one (started if there is none).
 
     Examples
     --------
