@@ -75,7 +75,7 @@ def set_backend(name: str | None) -> str:
     --------
     >>> import adapters.pandas as pd
     >>> previous = pd.set_backend("spark")                      # doctest: +SKIP
-    >>> pd.DataFrame({"x": [1, 2]})                             # doctest: +SKIP  (pandas-on-Spark)
+    >>> pd.DataFrame({"x": [1, 2]})  # pandas-on-Spark          # doctest: +SKIP
     """
     global _default
     previous = get_backend()
