@@ -47,7 +47,9 @@ def _ints(text: str) -> tuple[int, ...]:
     try:
         return tuple(_count(n) for n in text.split(",") if n.strip())
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
 
 
 def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
@@ -59,10 +61,20 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
         "results.md and PNG charts.",
     )
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                      help="600k rows, Parquet in and out, 3 repeats: under 5 minutes on 2 cores (default)")
-    size.add_argument("--full", dest="preset", action="store_const", const="full",
-                      help="2M rows, both modes, every path, 5 repeats, scaling to 4M rows")
+    size.add_argument(
+        "--quick",
+        dest="preset",
+        action="store_const",
+        const="quick",
+        help="600k rows, Parquet in and out, 3 repeats: under 5 minutes on 2 cores (default)",
+    )
+    size.add_argument(
+        "--full",
+        dest="preset",
+        action="store_const",
+        const="full",
+        help="2M rows, both modes, every path, 5 repeats, scaling to 4M rows",
+    )
     p.add_argument("--rows", type=_count, help="rows in the table (quick 600k, full 2M)")
     p.add_argument("--features", type=_count, help="float feature columns (default 20)")
     p.add_argument("--files", type=_count, help="Parquet files the table is split into")
@@ -70,17 +82,25 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=_count, help="timed runs per path after one warm-up")
     p.add_argument("--models", type=_names(MODELS), help=f"comma-separated: {','.join(MODELS)}")
     p.add_argument("--paths", type=_names(PATHS), help=f"comma-separated: {','.join(PATHS)}")
-    p.add_argument("--modes", type=_names(MODES), help="files (Parquet in/out), memory (cached -> noop)")
-    p.add_argument("--suites", type=_names(SUITES),
-                   help=f"comma-separated: {','.join(SUITES)} (default: all but demo)")
+    p.add_argument(
+        "--modes", type=_names(MODES), help="files (Parquet in/out), memory (cached -> noop)"
+    )
+    p.add_argument(
+        "--suites",
+        type=_names(SUITES),
+        help=f"comma-separated: {','.join(SUITES)} (default: all but demo)",
+    )
     p.add_argument("--skip", type=_names(SUITES), default=(), help="suites to leave out")
     p.add_argument("--scaling-rows", type=_ints, help="table sizes for the scaling chart")
     p.add_argument("--scaling-model", choices=MODELS, help="model for the scaling chart")
     p.add_argument("--pandas-sizes", type=_ints, help="two frame sizes for the pandas suite")
     p.add_argument("--demo-rows", type=_count, help="rows the demo suite scores (default 2M)")
     p.add_argument("--demo-train-rows", type=_count, help="demo suite training rows (default 200k)")
-    p.add_argument("--workdir", type=Path,
-                   help="where data, models and outputs live (reused; default ~/.cache/scaleout/bench)")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        help="where data, models and outputs live (reused; default ~/.cache/scaleout/bench)",
+    )
     p.add_argument("--out", type=Path, help="where results go (default ./bench-results)")
     p.add_argument("--master", help="Spark master (default: SPARK_MASTER or local[*])")
     p.add_argument("--seed", type=_count, help="data and model seed")
@@ -139,9 +159,11 @@ def _print_summary(results: dict) -> None:
     for target in results.get("targets", []):
         mark = "met " if target["met"] else "MISS"
         percent = target["kind"] == "efficiency"
-        print(f"[{mark}] {target['target']} ({target['model']}): "
-              f"{fmt_ratio(target['measured'], percent=percent)} "
-              f"(target {fmt_ratio(target['required'], percent=percent)})")
+        print(
+            f"[{mark}] {target['target']} ({target['model']}): "
+            f"{fmt_ratio(target['measured'], percent=percent)} "
+            f"(target {fmt_ratio(target['required'], percent=percent)})"
+        )
     for kind, path in results["files"].items():
         for one in [path] if isinstance(path, str) else path:
             print(f"wrote {kind}: {one}")

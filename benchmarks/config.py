@@ -106,8 +106,16 @@ class BenchConfig:
             raise InvalidOptionError(
                 f"Unknown scaling model {self.scaling_model!r}; choose from {', '.join(MODELS)}."
             )
-        for name in ("rows", "features", "files", "train_rows", "repeat", "pandas_repeat",
-                     "demo_rows", "demo_train_rows"):
+        for name in (
+            "rows",
+            "features",
+            "files",
+            "train_rows",
+            "repeat",
+            "pandas_repeat",
+            "demo_rows",
+            "demo_train_rows",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be at least 1; got {getattr(self, name)}.")
 

@@ -220,8 +220,9 @@ def _run(
     if hooks_installed():
         notes.append("adapters.pandas hooks were already installed when raw pyspark.pandas ran.")
     for rows in sizes:
-        frames["pyspark.pandas", rows] = _cached(ps.read_parquet(str(frames["_path", rows][0])),
-                                                 ps.from_pandas(frames["_path", rows][1]))
+        frames["pyspark.pandas", rows] = _cached(
+            ps.read_parquet(str(frames["_path", rows][0])), ps.from_pandas(frames["_path", rows][1])
+        )
     phase1 = tasks_for("pandas", pd) + tasks_for("pyspark.pandas", ps)
     samples += measure(phase1, repeat=repeat, after_warmup=checker, on_sample=on_sample)
     for rows in sizes:
@@ -232,7 +233,8 @@ def _run(
     with apd.backend("spark"):
         for rows in sizes:
             frames["adapters.pandas", rows] = _cached(
-                apd.read_parquet(str(frames["_path", rows][0])), apd.DataFrame(frames["_path", rows][1])
+                apd.read_parquet(str(frames["_path", rows][0])),
+                apd.DataFrame(frames["_path", rows][1]),
             )
         phase2 = tasks_for("pandas", pd, PANDAS_AGAIN) + tasks_for("adapters.pandas", apd)
         samples += measure(phase2, repeat=repeat, after_warmup=checker, on_sample=on_sample)
@@ -247,7 +249,9 @@ def _cached(facts: Any, dim: Any) -> tuple[Any, Any]:
     return facts, dim
 
 
-def _table(samples: list[Any], sizes: tuple[int, ...], ops: tuple[str, ...]) -> list[dict[str, Any]]:
+def _table(
+    samples: list[Any], sizes: tuple[int, ...], ops: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """One row per (op, size): medians per backend, Spark/pandas ratio, adapter overhead."""
     medians = {(s.model, s.path, s.mode): s.median_seconds for s in summarize(samples)}
     out = []

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class Case:
     """One model on one table in one Spark session: what every path works from.

@@ -171,7 +171,16 @@ def summarize(samples: Sequence[Sample]) -> list[Summary]:
             for key, value in run.memory.items():
                 peak[key] = max(peak.get(key, 0.0), value)
         out.append(
-            Summary(model, path, mode, runs[0].rows, len(runs), statistics.median(seconds),
-                    min(seconds), max(seconds), peak)  # fmt: skip
+            Summary(
+                model,
+                path,
+                mode,
+                runs[0].rows,
+                len(runs),
+                statistics.median(seconds),
+                min(seconds),
+                max(seconds),
+                peak,
+            )  # fmt: skip
         )
     return out

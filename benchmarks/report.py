@@ -172,13 +172,16 @@ def markdown(results: dict[str, Any]) -> str:
         *([f"Options changed from the preset: {changed}.", ""] if changed else []),
         f"Machine: {machine.get('cores')} cores ({machine.get('cpu') or 'unknown CPU'}), "
         f"{machine.get('memory_gib')} GiB, {machine.get('os')}; Spark master "
-        f"`{env.get('spark_master')}`; " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items()) + ".",
+        f"`{env.get('spark_master')}`; "
+        + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items())
+        + ".",
         "",
         f"Table: {cfg['rows']:,} rows x {cfg['features']} float features in {cfg['files']} Parquet "
         f"files; models trained outside the timer on {cfg['train_rows']:,} rows. Each figure: one "
         f"warm-up, then the median of {cfg['repeat']} runs interleaved across paths (min–max "
         f"beside it). Ratios are measured side by side in this run. Run took {meta['seconds']:.0f} s ("
-        + ", ".join(f"{k} {v:.0f} s" for k, v in meta.get("phase_seconds", {}).items()) + ").",
+        + ", ".join(f"{k} {v:.0f} s" for k, v in meta.get("phase_seconds", {}).items())
+        + ").",
     ]
     out += [f"\n> {note}" for note in meta.get("notes", [])]
     derived = results.get("summary", [])
@@ -190,7 +193,11 @@ def markdown(results: dict[str, Any]) -> str:
         body = []
         for r in rows:
             rps = r["rows_per_second"]
-            extra = f" (x{meta['cores']}: {fmt_rate(r['limit_rows_per_second'])})" if r["path"] == "limit" else ""
+            extra = (
+                f" (x{meta['cores']}: {fmt_rate(r['limit_rows_per_second'])})"
+                if r["path"] == "limit"
+                else ""
+            )
             body.append([
                 r["model"], LABELS.get(r["path"], r["path"]), fmt_rate(rps) + extra,
                 f"{r['min_seconds']:.2f}–{r['max_seconds']:.2f}", fmt_ratio(r["ratio_mllib"]),
@@ -211,10 +218,15 @@ def markdown(results: dict[str, Any]) -> str:
                         fmt_ratio(t["required"], percent=t["kind"] == "efficiency"),
                         "yes" if t["met"] else "**no**"] for t in results["targets"]])  # fmt: skip
     if results.get("agreement"):
-        out += ["", "## Agreement", "",
-                "Our paths and the peers run the same scikit-learn model and must reproduce its "
-                "local `predict` row for row; MLlib is a different library, so it gets a sanity "
-                "check (comparable quality, every row present) instead of equality.", ""]
+        out += [
+            "",
+            "## Agreement",
+            "",
+            "Our paths and the peers run the same scikit-learn model and must reproduce its "
+            "local `predict` row for row; MLlib is a different library, so it gets a sanity "
+            "check (comparable quality, every row present) instead of equality.",
+            "",
+        ]
         out += _table(["model", "path", "mode", "check", "result"],
                       [[a["model"], a["path"], a["mode"], a["rule"], a["result"]]
                        for a in results["agreement"]])  # fmt: skip
@@ -231,9 +243,14 @@ def markdown(results: dict[str, Any]) -> str:
                         fmt_ratio(s.get("ratio_mllib"))] for s in results["scaling"]])  # fmt: skip
     demo = results.get("demo")
     if demo:
-        out += ["", "## The demo's model (`scaleout demo`: one-hot + scaling + logistic regression)", "",
-                f"{demo['rows']:,} customer rows, Parquet in -> Parquet out, probabilities kept with "
-                f"`id`; the demo's own timing code with {demo['runs']} timed run(s) per path.", ""]
+        out += [
+            "",
+            "## The demo's model (`scaleout demo`: one-hot + scaling + logistic regression)",
+            "",
+            f"{demo['rows']:,} customer rows, Parquet in -> Parquet out, probabilities kept with "
+            f"`id`; the demo's own timing code with {demo['runs']} timed run(s) per path.",
+            "",
+        ]
         out += _table(["path", "seconds (median)", "rows/s", "speed-up vs MLlib (min–max)"],
                       [["toolkit.score_files", f"{demo['score_files_seconds']:.2f}",
                         fmt_rate(demo["rows"] / demo["score_files_seconds"]),
@@ -242,13 +259,18 @@ def markdown(results: dict[str, Any]) -> str:
                         fmt_rate(demo["rows"] / demo["mllib_seconds"]), "1.00x"]])  # fmt: skip
     ops = results.get("pandas_ops")
     if ops:
-        out += ["", "## pandas vs adapters.pandas (spark) vs pyspark.pandas", "",
-                "Seconds per operation (median), each backend starting from a loaded frame and "
-                "ending with a small pandas result; `spark/pandas` > 1 means pandas is faster. "
-                "The adapter changes pandas-on-Spark's classes when first used, so raw "
-                "pandas-on-Spark is timed first and the adapter after it: the overhead compares "
-                "two consecutive phases and carries any drift between them (the pandas column of "
-                "each phase is in results.json).", ""]
+        out += [
+            "",
+            "## pandas vs adapters.pandas (spark) vs pyspark.pandas",
+            "",
+            "Seconds per operation (median), each backend starting from a loaded frame and "
+            "ending with a small pandas result; `spark/pandas` > 1 means pandas is faster. "
+            "The adapter changes pandas-on-Spark's classes when first used, so raw "
+            "pandas-on-Spark is timed first and the adapter after it: the overhead compares "
+            "two consecutive phases and carries any drift between them (the pandas column of "
+            "each phase is in results.json).",
+            "",
+        ]
         out += _table(["op", "rows", "pandas s", "pyspark.pandas s", "adapters.pandas s",
                        "spark/pandas", "adapter overhead"],
                       [[o["op"], f"{o['rows']:,}", _s(o["pandas_seconds"]), _s(o["pyspark_pandas_seconds"]),
@@ -275,5 +297,7 @@ def _threads(env: dict[str, Any]) -> str:
                           + (f" [{p['architecture']}]" if p.get("architecture") else "")
                           for p in seen.get("threadpools", []))  # fmt: skip
         variables = ", ".join(f"{k}={v}" for k, v in seen.get("env", {}).items() if v is not None)
-        lines.append(f"- {where}: {variables or 'no thread variables set'}; pools: {pools or 'none'}")
+        lines.append(
+            f"- {where}: {variables or 'no thread variables set'}; pools: {pools or 'none'}"
+        )
     return "\n".join(lines)

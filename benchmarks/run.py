@@ -162,13 +162,21 @@ def _fit(ctx: Context, table: Any) -> tuple[dict[str, Any], Any]:
                         key=f"{table.path.name}-{len(sample)}",
                         on_fit=lambda name: ctx.display.stage(f"training {name} (untimed)"))  # fmt: skip
     for name, model in fitted.items():
-        how = "reused from an earlier run" if model.train_seconds.get("reused") else "trained (untimed)"
-        ctx.display.log(f"{name}: {how}; scikit-learn {model.train_seconds['sklearn']:.1f}s, "
-                        f"MLlib {model.train_seconds['mllib']:.1f}s ({model.spec.note})")
+        how = (
+            "reused from an earlier run"
+            if model.train_seconds.get("reused")
+            else "trained (untimed)"
+        )
+        ctx.display.log(
+            f"{name}: {how}; scikit-learn {model.train_seconds['sklearn']:.1f}s, "
+            f"MLlib {model.train_seconds['mllib']:.1f}s ({model.spec.note})"
+        )
     return fitted, sample
 
 
-def _log_models(ctx: Context, stack: contextlib.ExitStack, fitted: dict[str, Any], sample: Any) -> str:
+def _log_models(
+    ctx: Context, stack: contextlib.ExitStack, fitted: dict[str, Any], sample: Any
+) -> str:
     from benchmarks.peers import local_store, log_model
 
     uri = stack.enter_context(local_store(ctx.config.workdir))

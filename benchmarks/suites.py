@@ -87,12 +87,15 @@ def _checker(ctx: Context, case: Case, paths: dict[str, Any], ref: Any, *, suite
         elif path.kind == "mllib":
             result = check_sanity(got, ref, metric=case.fitted.spec.metric, what=what)
             rule = f"sanity: {result['rule']}"
-            shown = f"ok: {result['metric']} {result['mllib']:.4f} (sklearn {result['sklearn']:.4f})"
+            shown = (
+                f"ok: {result['metric']} {result['mllib']:.4f} (sklearn {result['sklearn']:.4f})"
+            )
         else:
             result = check_agreement(got, ref, what=what)
             rule = f"equal to sklearn predict, {result['rule']}"
-            shown = f"ok: {result['rows']:,} rows" + ("" if result["exact"] else
-                                                     f", max diff {result['max_abs_diff']:.1e}")
+            shown = f"ok: {result['rows']:,} rows" + (
+                "" if result["exact"] else f", max diff {result['max_abs_diff']:.1e}"
+            )
         ctx.agreement.append({**result, "suite": suite, "model": task.model, "path": task.path,
                               "mode": task.mode, "rows": task.rows, "rule": rule,
                               "result": shown})  # fmt: skip
@@ -159,7 +162,9 @@ def scaling_suite(ctx: Context, fitted: Fitted, tables: list[Table]) -> list[Sam
             path.close(case)
 
 
-def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) -> list[dict[str, Any]]:
+def cold_suite(
+    ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path
+) -> list[dict[str, Any]]:
     """Each cold path in a fresh process (Spark start, first run, second run), output checked."""
     from benchmarks.cold import child_target, run_cold
 
@@ -190,6 +195,8 @@ def cold_suite(ctx: Context, fitted: Fitted, table: Table, *, models_dir: Path) 
                             "seconds": result["first_seconds"], "memory": {},
                             "rows_per_second": table.rows / result["first_seconds"],
                             "detail": result})  # fmt: skip
-        ctx.display.log(f"cold start {name}: Spark {result['session_seconds']:.1f}s, first run "
-                        f"{result['first_seconds']:.2f}s, second {result['second_seconds']:.2f}s")
+        ctx.display.log(
+            f"cold start {name}: Spark {result['session_seconds']:.1f}s, first run "
+            f"{result['first_seconds']:.2f}s, second {result['second_seconds']:.2f}s"
+        )
     return results

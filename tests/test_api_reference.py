@@ -19,13 +19,6 @@ import toolkit.tracking
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = (toolkit, toolkit.tracking, adapters.pandas)
 
-# Public functions whose docstring has no numpydoc Parameters section yet, recorded as
-# data: the list may only shrink (a function documented since fails the test until it
-# is taken off).
-PARAMETERS_NOT_YET_DOCUMENTED = {
-    "toolkit.to_pandas_on_spark",  # toolkit/bridge.py is at the 400-line limit
-}
-
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
@@ -80,20 +73,14 @@ def test_every_public_name_has_a_documented_entry(reference, module):
 
 
 def test_every_public_function_documents_its_parameters(reference):
-    lacking, now_documented = [], []
+    lacking = []
     for module, name in _functions():
-        qualified = f"{module.__name__}.{name}"
         wanted = set(inspect.signature(getattr(module, name)).parameters)
         documented = _documented_parameters(_docstring(_page(reference, module), name))
-        if documented is None and wanted and qualified in PARAMETERS_NOT_YET_DOCUMENTED:
-            continue
-        if qualified in PARAMETERS_NOT_YET_DOCUMENTED:
-            now_documented.append(qualified)
         missing = sorted(wanted - (documented or set()))
         if missing:
-            lacking.append(f"{qualified}: {missing}")
+            lacking.append(f"{module.__name__}.{name}: {missing}")
     assert lacking == [], "parameters missing from the Parameters section"
-    assert now_documented == [], "documented now: take these off PARAMETERS_NOT_YET_DOCUMENTED"
 
 
 @pytest.mark.parametrize(

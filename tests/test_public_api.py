@@ -19,7 +19,9 @@ def test_every_exported_name_resolves():
 
 
 def test_every_error_is_exported_and_in_the_tree():
-    errors = {n for n in toolkit.exceptions.__all__ if isinstance(getattr(toolkit.exceptions, n), type)}
+    errors = {
+        n for n in toolkit.exceptions.__all__ if isinstance(getattr(toolkit.exceptions, n), type)
+    }
     assert errors <= set(toolkit.__all__)
     for name in errors - {"ToolkitAdviceWarning"}:
         cls = getattr(toolkit, name)

@@ -12,25 +12,29 @@ as is anything Arrow still refuses), repeated names and a missing or clashing ``
 
 from __future__ import annotations
 
-import difflib
 import json
-import numbers
 import os
 import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from toolkit.exceptions import (
     DriverMemoryError,
-    InvalidOptionError,
-    SchemaMismatchError,
     ToolkitAdviceWarning,
     UnsupportedInputError,
     worker_errors,
+)
+from toolkit.frame_checks import (
+    arrow_schema,
+    check_index_names,
+    check_max_rows,
+    check_spark_types,
+    check_unique,
+    index_names,
+    require_columns,
+    unconvertible,
 )
 
 __all__ = ["DEFAULT_MAX_ROWS", "frame_kind", "to_pandas", "to_pandas_on_spark", "to_spark"]
@@ -96,12 +100,12 @@ def to_spark(data: Any, *, index_col: IndexCol = None) -> Any:
     ['id', 'x']
     """
     kind = frame_kind(data)
-    names = _index_names(index_col)
+    names = index_names(index_col)
     if kind == "spark":
         return data
     if kind == "pandas_on_spark":
         if names is not None:
-            _check_index_names(names, data.index.nlevels, [str(c) for c in data.columns])
+            check_index_names(names, data.index.nlevels, [str(c) for c in data.columns])
         return data.to_spark(index_col=names)
     return _pandas_to_spark(data, names)
 
@@ -125,10 +129,10 @@ def to_pandas(
     [0, 1, 2]
     """
     kind = frame_kind(data)
-    names = _index_names(index_col)
-    max_rows = _check_max_rows(max_rows)
+    names = index_names(index_col)
+    max_rows = check_max_rows(max_rows)
     if names is not None:
-        _require_columns(names, list(data.columns))
+        require_columns(names, list(data.columns))
     if kind == "pandas":
         return data.set_index(names) if names is not None else data
     if kind == "pandas_on_spark":
@@ -155,6 +159,14 @@ def to_pandas(
 def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:
     """Return ``data`` as a pandas-on-Spark DataFrame.
 
+    Parameters
+    ----------
+    data : pandas, pandas-on-Spark or Spark DataFrame
+        The frame to convert; a pandas-on-Spark one is returned as it is.
+    index_col : str or list of str, optional
+        Column(s) to make the index; otherwise pandas keeps its index and a Spark frame
+        gets pandas-on-Spark's default one.
+
     Examples
     --------
     >>> psdf = to_pandas_on_spark(pd.DataFrame({"x": [1, 2]}))  # doctest: +SKIP
@@ -162,11 +174,11 @@ def to_pandas_on_spark(data: Any, *, index_col: IndexCol = None) -> Any:
     'pyspark.pandas.frame'
     """
     kind = frame_kind(data)
-    names = _index_names(index_col)
+    names = index_names(index_col)
     if kind == "pandas_on_spark":
         return data
     if names is not None:
-        _require_columns(names, list(data.columns))
+        require_columns(names, list(data.columns))
     if kind == "spark":
         return data.pandas_api(index_col=names)
     frame = data.set_index(names) if names is not None else data
@@ -181,7 +193,9 @@ def _collect(to_pandas: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         return to_pandas()
     except (TypeError, ValueError, NotImplementedError) as exc:  # Arrow's and pyspark's
         named = type(exc).__module__ == "toolkit.exceptions"  # a worker's refusal, via the guard
-        raise exc if named else _unconvertible("a column of the Spark frame", exc, to="pandas") from None
+        raise (
+            exc if named else unconvertible("a column of the Spark frame", exc, to="pandas")
+        ) from None
 
 
 def _guard(rows: int, max_rows: int, count_all: Callable[[], int]) -> None:
@@ -193,145 +207,6 @@ def _guard(rows: int, max_rows: int, count_all: Callable[[], int]) -> None:
         "if the driver has the memory, or keep the work distributed and write files "
         "(df.write.parquet(path), tk.score_files(...))."
     )
-
-
-def _index_names(index_col: Any) -> list[str] | None:
-    names = [index_col] if isinstance(index_col, str) else index_col
-    if index_col is None or (
-        isinstance(names, (list, tuple)) and names and all(isinstance(c, str) for c in names)
-    ):
-        return None if index_col is None else list(names)
-    raise InvalidOptionError(
-        f"index_col must be a column name or a non-empty list of names; got {index_col!r} "
-        f"({type(index_col).__name__}). Pass e.g. index_col='id' or index_col=['k1', 'k2'], "
-        "or leave it out."
-    )
-
-
-def _check_max_rows(max_rows: Any) -> int | None:
-    if max_rows is None:
-        return None
-    whole = isinstance(max_rows, numbers.Integral) and not isinstance(max_rows, (bool, np.bool_))
-    if not whole or max_rows < 0:
-        raise InvalidOptionError(
-            f"max_rows must be a whole number of rows (0 or more) or None for no limit; got "
-            f"{max_rows!r} ({type(max_rows).__name__}). Pass e.g. max_rows=1_000_000, or "
-            "max_rows=None if the driver has the memory."
-        )
-    return int(max_rows)
-
-
-def _require_columns(names: list[str], columns: list[Any]) -> None:
-    for name in names:
-        found = columns.count(name)
-        if found == 1:
-            continue
-        if found > 1:
-            raise SchemaMismatchError(
-                f"index_col={name!r} matches {found} columns of that name; the index needs "
-                "exactly one. Rename or drop the copies first."
-            )
-        close = difflib.get_close_matches(name, [str(c) for c in columns], n=3)
-        hint = f"Did you mean {', '.join(map(repr, close))}? " if close else ""
-        raise SchemaMismatchError(
-            f"index_col={name!r} is not a column of the frame; its columns are {columns[:20]}"
-            f"{' (first 20)' if len(columns) > 20 else ''}. "
-            f"{hint}Pass one of them, or leave index_col out."
-        )
-
-
-def _check_index_names(names: list[str], levels: int, columns: list[str]) -> None:
-    if len(names) != levels:
-        raise UnsupportedInputError(
-            f"index_col names {len(names)} column(s) but the index has {levels} "
-            "level(s); give one name per level."
-        )
-    clash = [n for n in names if n in columns]
-    if clash:
-        raise SchemaMismatchError(
-            f"index_col={clash[0]!r} would add the index as column {clash[0]!r}, but the frame "
-            "already has a column of that name, and Spark needs unique column names. Pick "
-            f"another name (index_col={clash[0] + '_index'!r}), or rename the column first."
-        )
-
-
-def _check_unique(columns: list[str]) -> None:
-    repeated = [name for name, n in Counter(columns).items() if n > 1]
-    if repeated:
-        name = repeated[0]
-        raise SchemaMismatchError(
-            f"column {name!r} appears {columns.count(name)} times (as text); Spark needs unique "
-            "column names. Rename the copies (df.columns = [...]) or drop them "
-            "(df.loc[:, ~df.columns.duplicated()])."
-        )
-
-
-_KINDS = {"bool": (bool, np.bool_), "number": (numbers.Number,), "text": (str, bytes),
-          "list": (list, tuple, np.ndarray), "dict": (dict,)}  # fmt: skip
-
-
-def _check_spark_types(frame: pd.DataFrame) -> None:
-    """Refuse, from the dtypes (object columns: one C scan), what Spark cannot hold."""
-    for pos, name in enumerate(frame.columns):
-        refusal = _refusal(frame.iloc[:, pos], f"df[{name!r}]")
-        if refusal:
-            raise UnsupportedInputError(f"column {name!r} {refusal}.")
-
-
-def _refusal(column: pd.Series, col: str) -> str | None:
-    dtype = column.dtype
-    kind = pd.api.types.infer_dtype(column, skipna=True) if dtype.kind == "O" else ""
-    if pd.api.types.is_complex_dtype(dtype) or kind == "complex":
-        return (f"holds complex numbers ({dtype}); Spark has no complex type: keep the parts as "
-                f"two float columns ({col}.to_numpy().real and .imag) or use {col}.astype(str)")  # fmt: skip
-    if isinstance(dtype, pd.PeriodDtype) or kind == "period":
-        return (f"holds periods ({dtype}); Spark has no period type: convert with "
-                f"pd.PeriodIndex({col}).to_timestamp() or {col}.astype(str)")  # fmt: skip
-    if isinstance(dtype, pd.IntervalDtype) or kind == "interval":
-        return (f"holds intervals ({dtype}); Spark has no interval type: convert with "
-                f"{col}.astype(str), or keep pd.IntervalIndex({col}).left and .right as columns")  # fmt: skip
-    if isinstance(dtype, pd.SparseDtype):
-        return f"is {dtype}; Spark has no sparse type: convert with {col}.sparse.to_dense()"
-    if str(dtype) in ("uint64", "UInt64"):
-        return (f"is {dtype}; Spark's widest integer is a signed 64-bit long: convert with "
-                f"{col}.astype('int64') if every value is below 2**63, else .astype('float64')")  # fmt: skip
-    if kind not in ("mixed", "mixed-integer"):
-        return None
-    types = list(dict.fromkeys(type(v) for v in column.dropna()))
-    kinds = {next((k for k, t in _KINDS.items() if issubclass(c, t)), c) for c in types}
-    if len(kinds) < 2:
-        return None  # only lists, only dicts or only numbers: Arrow decides (errors translated)
-    names = [t.__name__ for t in types[:5]]
-    return (f"holds {', '.join(names[:-1])} and {names[-1]} values in one object column; Spark "
-            f"needs one type per column: convert with {col}.astype(str) or "
-            f"pd.to_numeric({col}, errors='coerce')")  # fmt: skip
-
-
-def _arrow_schema(frame: pd.DataFrame) -> Any:
-    """The Arrow schema of ``frame``; a column Arrow refuses is an UnsupportedInputError naming it."""
-    import pyarrow as pa
-
-    try:
-        return pa.Schema.from_pandas(frame, preserve_index=False)
-    except (TypeError, ValueError, NotImplementedError, pa.ArrowException) as exc:
-        for pos, name in enumerate(frame.columns):
-            try:
-                pa.Schema.from_pandas(frame.iloc[:, [pos]], preserve_index=False)
-            except (TypeError, ValueError, NotImplementedError) as column_exc:
-                what = f"column {name!r} ({frame.iloc[:, pos].dtype})"
-                raise _unconvertible(what, column_exc) from None
-        raise _unconvertible("the frame", exc) from None
-
-
-def _unconvertible(what: str, exc: BaseException, to: str = "a Spark type") -> Exception:
-    reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else repr(exc)
-    fix = (
-        "Convert it to one plain type first (.astype(str), pd.to_numeric(...), pd.to_datetime(...))"
-        if to != "pandas"
-        else "Cast or filter it in Spark first (F.col(name).cast('string')); pandas timestamps "
-        "span the years 1677 to 2262 only"
-    )
-    return UnsupportedInputError(f"{what} cannot be converted to {to}: {reason}. {fix}.")
 
 
 def _strings_for_categories(pdf: pd.DataFrame) -> pd.DataFrame:
@@ -354,7 +229,7 @@ def _pandas_to_spark(pdf: pd.DataFrame, index_col: list[str] | None) -> Any:
     index_meta: dict[str, dict[str, Any]] = {}
     frame = pdf
     if index_col is not None:
-        _check_index_names(index_col, pdf.index.nlevels, [str(c) for c in pdf.columns])
+        check_index_names(index_col, pdf.index.nlevels, [str(c) for c in pdf.columns])
         for pos, (new, old) in enumerate(zip(index_col, pdf.index.names, strict=True)):
             index_meta[new] = {"index": pos, "index_name": old}
         frame = pdf.copy(deep=False)
@@ -362,23 +237,23 @@ def _pandas_to_spark(pdf: pd.DataFrame, index_col: list[str] | None) -> Any:
         frame = frame.reset_index()
     else:
         frame = frame.reset_index(drop=True)
-    _check_unique([str(c) for c in frame.columns])
-    _check_spark_types(frame)
+    check_unique([str(c) for c in frame.columns])
+    check_spark_types(frame)
     dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
     frame = _strings_for_categories(frame)
-    arrow = _arrow_schema(frame)
+    arrow = arrow_schema(frame)
     fields = []
     for f in arrow:
         try:
             spark_type = from_arrow_type(f.type, prefer_timestamp_ntz=True)
         except (TypeError, ValueError, NotImplementedError) as exc:
-            raise _unconvertible(f"column {f.name!r} ({dtypes[f.name]})", exc) from None
+            raise unconvertible(f"column {f.name!r} ({dtypes[f.name]})", exc) from None
         meta = json.dumps({"pandas_dtype": dtypes[f.name], **index_meta.get(f.name, {})})
         fields.append(StructField(f.name, spark_type, nullable=True, metadata={_META: meta}))
     try:
         return active_session().createDataFrame(frame, schema=StructType(fields))
     except (TypeError, ValueError, NotImplementedError) as exc:  # Arrow's and pyspark's
-        raise _unconvertible("the frame", exc) from None
+        raise unconvertible("the frame", exc) from None
 
 
 def _restore_pandas(pdf: pd.DataFrame, schema: Any, index_col: list[str] | None) -> pd.DataFrame:

@@ -115,7 +115,12 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
             "describes a distributed one",
             "suggestion": "use df.dtypes and len(df), or describe a collected sample",
         }
-        for api in ("DataFrame.info", "Series.info", "DataFrame.memory_usage", "Series.memory_usage")
+        for api in (
+            "DataFrame.info",
+            "Series.info",
+            "DataFrame.memory_usage",
+            "Series.memory_usage",
+        )
     ),
     *(
         {
@@ -127,6 +132,11 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
             "suggestion": "sample with pyspark.pandas directly when any random rows will do; "
             "adapters.pandas runs it in pandas under the 'warn' policy",
         }
-        for api in ("DataFrame.sample", "Series.sample", "DataFrameGroupBy.sample", "SeriesGroupBy.sample")
+        for api in (
+            "DataFrame.sample",
+            "Series.sample",
+            "DataFrameGroupBy.sample",
+            "SeriesGroupBy.sample",
+        )
     ),
 )

@@ -79,7 +79,9 @@ def run_setitem(api: str, rule: Rule, receiver: Any, key: Any, value: Any) -> No
 
 def run_setattr(api: str, rule: Rule, receiver: Any, name: str, value: Any) -> None:
     """``receiver.name = value`` (``df.index = [...]``) under the fallback policy."""
-    _in_place(api, rule, receiver, lambda local: functools.partial(setattr, local), (name, value), {})
+    _in_place(
+        api, rule, receiver, lambda local: functools.partial(setattr, local), (name, value), {}
+    )
 
 
 def _in_place(

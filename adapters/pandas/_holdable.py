@@ -61,7 +61,9 @@ def holdable_problem(value: Any) -> str | None:
             problem = _problem(level)
             if problem is not None:
                 why, fix = problem
-                return f"{where} has dtype {level.dtype}, which Spark cannot hold ({why}). Fix: {fix}."
+                return (
+                    f"{where} has dtype {level.dtype}, which Spark cannot hold ({why}). Fix: {fix}."
+                )
     return None
 
 
@@ -131,7 +133,10 @@ def _mixed(data: Any) -> tuple[str, str] | None:
         if pandas.api.types.infer_dtype(flat, skipna=True) not in ("mixed", "mixed-integer"):
             return None
     if any(isinstance(v, dict) for v in values):
-        return "a dict in a cell comes back as a Row", "expand it into columns, e.g. pandas.json_normalize"
+        return (
+            "a dict in a cell comes back as a Row",
+            "expand it into columns, e.g. pandas.json_normalize",
+        )
     return (
         "an object column mixing kinds of value becomes one type",
         "give it one type, e.g. .astype(str)",

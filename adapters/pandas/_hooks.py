@@ -71,8 +71,18 @@ _OPERATORS = tuple(
     f"__{name}__"
     for base in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor")
     for name in (base, f"r{base}")
-) + ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__invert__", "__neg__",
-     "__abs__", "__setattr__")
+) + (
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__invert__",
+    "__neg__",
+    "__abs__",
+    "__setattr__",
+)
 # Item access pandas has and these classes lack: a stub that raises, then guarded.
 _ITEM_STUBS = {
     "DataFrame": ("__invert__",),

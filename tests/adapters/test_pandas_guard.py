@@ -183,10 +183,19 @@ DIFFERENT_BEFORE = [
     ("pd.Series([str(row) for row in df.itertuples()])", "df = pd.DataFrame({'a': [1, 2]})"),
     ("df.median()", "df = pd.DataFrame({'a': [1, 2, 3, 4]})"),
     ("df.kurt(axis=None)", "df = pd.DataFrame({'a': [1, 2, 2, 3], 'b': [3, 4, 4, 4]})"),
-    ("df.groupby('k').rank(method='first')", "df = pd.DataFrame({'k': list('aaab'), 'v': [2, 1, 2, 3]})"),
-    ("df.T.groupby(np.array([0, 0, 1])).ffill().T", "df = pd.DataFrame({'A': [1, None, 4], 'B': [None, 2, 3]}).T"),
+    (
+        "df.groupby('k').rank(method='first')",
+        "df = pd.DataFrame({'k': list('aaab'), 'v': [2, 1, 2, 3]})",
+    ),
+    (
+        "df.T.groupby(np.array([0, 0, 1])).ffill().T",
+        "df = pd.DataFrame({'A': [1, None, 4], 'B': [None, 2, 3]}).T",
+    ),
     *(
-        (code, "df = pd.DataFrame({'k': list('babca'), 'j': [1, 2, 1, 2, 1], 'v': [1.0, 2, 3, 4, 5]})")
+        (
+            code,
+            "df = pd.DataFrame({'k': list('babca'), 'j': [1, 2, 1, 2, 1], 'v': [1.0, 2, 3, 4, 5]})",
+        )
         for code in (  # row order: keys sorted (aggregations), the frame's order (the rest)
             "df.groupby('k').sum()",
             "df.groupby(['k', 'j']).v.mean()",
@@ -227,7 +236,9 @@ def test_properties_and_index_constructors_are_guarded_too(spark):
         frame = pd.DataFrame(mixed)
         with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.T ran in pandas"):
             frame.T  # noqa: B018 - pandas' answer mixes names and scores in one column
-        with pytest.raises(UnsupportedPandasAPIError, match=r"pandas.DatetimeIndex at .*datetime64"):
+        with pytest.raises(
+            UnsupportedPandasAPIError, match=r"pandas.DatetimeIndex at .*datetime64"
+        ):
             pd.DatetimeIndex(["2018-09-15 01:30:00+02:00"])
 
 

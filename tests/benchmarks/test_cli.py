@@ -70,10 +70,12 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
     results = json.loads((out / "results.json").read_text())
     paths = ["mllib", "score", "score_files", "mlflow_udf", "limit"]
     assert [(s["model"], s["path"], s["mode"]) for s in results["summary"]] == [
-        ("kmeans", path, "files") for path in paths]
+        ("kmeans", path, "files") for path in paths
+    ]
     checked = [(a["suite"], a["path"], a["rows"]) for a in results["agreement"]]
     assert checked == [("scoring", p, 2000) for p in paths] + [
-        ("scaling", p, rows) for rows in (500, 2000) for p in ("mllib", "score", "score_files")]
+        ("scaling", p, rows) for rows in (500, 2000) for p in ("mllib", "score", "score_files")
+    ]
     assert results["agreement"][0]["metric"] == "ari"  # MLlib's clusters: a sanity check
     assert [t["model"] for t in results["training"]] == ["kmeans", "linear_regression"]
     assert {s["model"] for s in results["scaling"]} == {"linear_regression"}

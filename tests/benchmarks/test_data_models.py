@@ -39,6 +39,10 @@ def test_matched_settings_in_both_libraries(spark):  # MLlib estimators need a J
     assert (forest_sk.n_estimators, forest_sk.max_depth) == (50, 8)
     assert (forest_ml.getNumTrees(), forest_ml.getMaxDepth()) == (50, 8)
     gbt_sk, gbt_ml = SPECS["gbt"].sklearn(0), SPECS["gbt"].mllib(0)
-    assert (gbt_sk.n_estimators, gbt_sk.max_depth) == (gbt_ml.getMaxIter(), gbt_ml.getMaxDepth()) == (50, 5)
+    assert (
+        (gbt_sk.n_estimators, gbt_sk.max_depth)
+        == (gbt_ml.getMaxIter(), gbt_ml.getMaxDepth())
+        == (50, 5)
+    )
     assert SPECS["kmeans"].sklearn(0).n_clusters == SPECS["kmeans"].mllib(0).getK() == 8
     assert SPECS["logistic_regression"].mllib(0).getRegParam() == 0.0

@@ -37,7 +37,9 @@ def test_a_failed_check_stops_before_any_timed_run():
 
 def test_summary_is_median_and_range_of_timed_runs_only():
     runs = [Sample("m", "p", "files", "warmup", 0, 1000, 100.0)]
-    runs += [Sample("m", "p", "files", "timed", i, 1000, s) for i, s in enumerate([4.0, 1.0, 2.0, 8.0])]
+    runs += [
+        Sample("m", "p", "files", "timed", i, 1000, s) for i, s in enumerate([4.0, 1.0, 2.0, 8.0])
+    ]
     runs += [Sample("m", "q", "memory", "timed", 1, 1000, 0.5, {"jvm_mb": 10.0}),
              Sample("m", "q", "memory", "timed", 2, 1000, 0.25, {"jvm_mb": 30.0})]  # fmt: skip
     p, q = summarize(runs)
@@ -64,4 +66,6 @@ def test_memory_sampler_reports_this_process():
 def test_runs_of_different_sizes_are_summarised_apart():
     runs = [Sample("m", "p", "files", "timed", 1, rows, rows / 100) for rows in (100, 1000, 1000)]
     assert [(s.rows, s.runs, s.rows_per_second) for s in summarize(runs)] == [
-        (100, 1, 100.0), (1000, 2, 100.0)]
+        (100, 1, 100.0),
+        (1000, 2, 100.0),
+    ]

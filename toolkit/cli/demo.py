@@ -257,8 +257,15 @@ def write_data(folder: Path, *, rows: int, train_rows: int) -> tuple[Path, Path]
 
 
 def compare_paths(
-    spark: Any, model: Any, train_path: Path, customers: Path, work: Path, *, rows: int,
-    repeat: int, on_sample: Callable[[Any], None] | None = None,
+    spark: Any,
+    model: Any,
+    train_path: Path,
+    customers: Path,
+    work: Path,
+    *,
+    rows: int,
+    repeat: int,
+    on_sample: Callable[[Any], None] | None = None,
 ) -> Comparison:
     """Time ``score_files`` with ``model`` against :func:`mllib_pipeline` on ``customers``.
 
@@ -340,8 +347,10 @@ def _print_summary(summary: DemoSummary, out: TextIO) -> None:
     table.add_column("seconds (median)", justify="right")
     table.add_column("rows/s", justify="right")
     table.add_column("output")
-    for label, seconds, output in (("scaleout score_files", c.seconds, summary.output),
-                                   ("MLlib transform", c.mllib_seconds, summary.mllib_output)):
+    for label, seconds, output in (
+        ("scaleout score_files", c.seconds, summary.output),
+        ("MLlib transform", c.mllib_seconds, summary.mllib_output),
+    ):
         table.add_row(label, f"{c.rows:,}", f"{seconds:.1f}", f"{c.rows / seconds:,.0f}",
                       output)  # fmt: skip
     console = Console(file=out, width=120)

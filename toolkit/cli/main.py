@@ -153,7 +153,10 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--workdir", default="scaleout-demo", help="where data and outputs go")
     sub.add_argument(
-        "--repeat", type=_at_least_one, default=2, metavar="N",
+        "--repeat",
+        type=_at_least_one,
+        default=2,
+        metavar="N",
         help="timed runs of each path after one warm-up (default 2)",
     )
     sub.add_argument(
@@ -166,7 +169,9 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
 
 def _at_least_one(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of runs, 1 or more; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of runs, 1 or more; got {text!r}"
+        )
     return int(text)
 
 
