@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pandas as pd
 
+from toolkit._typing import IndexCol
 from toolkit.exceptions import (
     DriverMemoryError,
     ToolkitAdviceWarning,
@@ -56,7 +57,6 @@ _RESTORABLE = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "
                          "string", "Float32", "Float64", "float32", "int8", "int16", "int32"})  # fmt: skip
 
 FrameKind = Literal["pandas", "pandas_on_spark", "spark"]
-IndexCol = str | Sequence[str] | None
 
 
 def frame_kind(data: Any) -> FrameKind:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Iterable
+
+from toolkit._typing import Subcommands
 
 __all__ = ["add_completion", "bash_script", "run_completion"]
 
 
-def add_completion(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_completion(commands: Subcommands) -> argparse.ArgumentParser:
     """Add ``scaleout completion SHELL``; the caller sets ``root_parser`` on its defaults."""
     help = "Print a shell completion script (bash)."
     sub = commands.add_parser(
@@ -65,7 +68,10 @@ def bash_script(parser: argparse.ArgumentParser, *, prog: str) -> str:
     True
     """
     commands = _subcommands(parser)
-    words = lambda items: shlex.quote(" ".join(items))  # noqa: E731
+
+    def words(items: Iterable[str]) -> str:
+        return shlex.quote(" ".join(items))
+
     paths: dict[str, argparse.ArgumentParser] = {}
     nested: dict[str, list[str]] = {}
     for name, sub in commands.items():

@@ -28,6 +28,8 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
+from toolkit._typing import PathLike
+
 __all__ = [
     "DEFAULT_ROWS",
     "DEFAULT_TRAIN_ROWS",
@@ -127,7 +129,7 @@ def run_demo(
     *,
     rows: int = DEFAULT_ROWS,
     train_rows: int = DEFAULT_TRAIN_ROWS,
-    workdir: str | Path = "scaleout-demo",
+    workdir: PathLike = "scaleout-demo",
     master: str | None = None,
     repeat: int = 2,
     out: TextIO | None = None,
@@ -305,7 +307,7 @@ def compare_paths(
                       max(ratios))  # fmt: skip
 
 
-def mllib_pipeline(spark: Any, train_path: Path | str) -> Any:
+def mllib_pipeline(spark: Any, train_path: PathLike) -> Any:
     """The native MLlib pipeline equivalent to the scikit-learn one, fit, ready to score.
 
     The label indexer is a training stage: the table to score has no ``churn`` column,
@@ -315,14 +317,14 @@ def mllib_pipeline(spark: Any, train_path: Path | str) -> Any:
     --------
     >>> scoring = mllib_pipeline(spark, "scaleout-demo/data/train.parquet")  # doctest: +SKIP
     """
-    from pyspark.ml import Pipeline, PipelineModel
+    from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
 
     indexed = [f"{c}_index" for c in CATEGORICAL]
     encoded = [f"{c}_onehot" for c in CATEGORICAL]
     label = StringIndexer(inputCol="churn", outputCol="label")
-    stages = [
+    stages: list[Estimator[Any] | Transformer] = [
         StringIndexer(inputCols=CATEGORICAL, outputCols=indexed, handleInvalid="keep"),
         OneHotEncoder(inputCols=indexed, outputCols=encoded),
         VectorAssembler(inputCols=NUMERIC, outputCol="numbers"),

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 
+from toolkit._typing import Subcommands
 from toolkit.exceptions import ToolkitError
 
 __all__ = ["add_info", "describe_java", "describe_target", "run_info"]
@@ -22,7 +23,7 @@ _PACKAGES = ("scaleout", "pyspark", "pandas", "pyarrow", "scikit-learn", "mlflow
 _INSTALL = "install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME to one"
 
 
-def add_info(commands: argparse._SubParsersAction) -> None:
+def add_info(commands: Subcommands) -> None:
     """Add ``scaleout info`` to ``commands``."""
     help = "Show versions, Java and the Spark target in use (starts nothing)."
     sub = commands.add_parser("info", help=help, description=help)

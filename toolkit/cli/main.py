@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from toolkit._typing import Subcommands
 from toolkit.cli.completion import add_completion
 from toolkit.cli.info import add_info
 from toolkit.cli.model import add_model
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command(commands: argparse._SubParsersAction, name: str, run: Runner, help: str):
+def _command(commands: Subcommands, name: str, run: Runner, help: str) -> argparse.ArgumentParser:
     sub = commands.add_parser(name, help=help, description=help)
     sub.set_defaults(run=run)
     return sub
@@ -86,7 +87,7 @@ def _command(commands: argparse._SubParsersAction, name: str, run: Runner, help:
 # -- check --------------------------------------------------------------------------------
 
 
-def _add_check(commands: argparse._SubParsersAction) -> None:
+def _add_check(commands: Subcommands) -> None:
     sub = _command(
         commands,
         "check",
@@ -139,7 +140,7 @@ def _run_check(args: argparse.Namespace) -> int:
 # -- demo ---------------------------------------------------------------------------------
 
 
-def _add_demo(commands: argparse._SubParsersAction) -> None:
+def _add_demo(commands: Subcommands) -> None:
     sub = _command(
         commands, "demo", _run_demo,
         "The main job end to end: build data, train a scikit-learn pipeline, register it in "
@@ -188,7 +189,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 # -- bench --------------------------------------------------------------------------------
 
 
-def _add_bench(commands: argparse._SubParsersAction) -> None:
+def _add_bench(commands: Subcommands) -> None:
     # Options belong to benchmarks.cli (imported only when the command runs): everything after
     # "bench" is handed over untouched ("+" prefix: argparse here treats none of it as options).
     help = "Benchmark scoring throughput against MLlib, peers and the hardware limit."

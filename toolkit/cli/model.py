@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from toolkit._typing import Subcommands, Trusted
 from toolkit.cli.score import add_trust_flags, check_tracking_store, trusted_option
 from toolkit.exceptions import (
     DestinationExistsError,
@@ -37,7 +38,7 @@ __all__ = ["add_model", "convert", "describe_model", "run_convert", "run_inspect
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
-def add_model(commands: argparse._SubParsersAction) -> None:
+def add_model(commands: Subcommands) -> None:
     """Add ``scaleout model`` with its ``inspect`` and ``convert`` subcommands."""
     help = "Inspect a model, or convert a pickle to the safe skops format."
     sub = commands.add_parser("model", help=help, description=help)
@@ -70,7 +71,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_model(source: str, *, trusted: bool | list[str] = False) -> dict[str, Any]:
+def describe_model(source: str, *, trusted: Trusted = False) -> dict[str, Any]:
     """Everything ``model inspect`` shows, as a JSON-ready dict.
 
     Examples
@@ -92,7 +93,7 @@ def describe_model(source: str, *, trusted: bool | list[str] = False) -> dict[st
     return _facts(model, origin, recorded)
 
 
-def _load(source: str, trusted: bool | list[str]) -> Any:
+def _load(source: str, trusted: Trusted) -> Any:
     from toolkit.models.api import load_model
 
     return load_model(source, trusted=trusted)
@@ -215,7 +216,7 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def convert(source: str, target: str, *, trusted: bool | list[str], force: bool) -> Path:
+def convert(source: str, target: str, *, trusted: Trusted, force: bool) -> Path:
     """Load ``source`` (pickle only when ``trusted is True``) and save it as skops at ``target``.
 
     Raises

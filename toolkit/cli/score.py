@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toolkit._typing import Subcommands, Trusted
 from toolkit.exceptions import ModelLoadError
 
 __all__ = [
@@ -38,7 +39,7 @@ _MLFLOW_STORE_URIS = ("runs:/", "models:/")
 _MAX_LISTED = 10_000
 
 
-def add_score(commands: argparse._SubParsersAction) -> None:
+def add_score(commands: Subcommands) -> None:
     """Add ``scaleout score`` and its flags to ``commands``."""
     from toolkit.files.api import ENGINES
     from toolkit.files.commit import MODES
@@ -164,7 +165,7 @@ def _session_getter(args: argparse.Namespace) -> Any:
     return spark
 
 
-def trusted_option(args: argparse.Namespace) -> bool | list[str]:
+def trusted_option(args: argparse.Namespace) -> Trusted:
     """``--trusted`` -> True, ``--trust A --trust B`` -> ``["A", "B"]``, else False."""
     if args.trusted:
         return True

@@ -194,7 +194,14 @@ def one_line_warnings(prog: str, *, stream: TextIO | None = None) -> Iterator[No
     """
     from toolkit.exceptions import ToolkitAdviceWarning
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         out = stream or sys.stderr
         print(f"{prog}: warning: {to_flags(str(message))}", file=out, flush=True)
 

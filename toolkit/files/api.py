@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit._typing import ColumnNames
 from toolkit.exceptions import (
     InputFileError,
     InvalidOptionError,
@@ -69,10 +70,10 @@ def score_files(
     source: str | Any,
     destination: str | Any,
     *,
-    features: Sequence[str] | None = None,
+    features: ColumnNames | None = None,
     method: str = "predict",
     output_col: str | None = None,
-    keep_columns: Sequence[str] | None = None,
+    keep_columns: ColumnNames | None = None,
     mode: str = "error",
     handle_invalid: str = "error",
     format: str = "parquet",

@@ -86,7 +86,7 @@ class JobGuard:
             else:
                 context = self.spark.sparkContext
                 for key, value in self._saved.items():
-                    context.setLocalProperty(key, value)  # type: ignore[arg-type]
+                    context.setLocalProperty(key, value)
 
     def _watch(self) -> None:
         """Cancel the jobs as soon as ``cancel_when`` says so (a task recorded a failure

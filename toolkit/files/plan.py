@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit._typing import PathLike
 from toolkit.exceptions import InputFileError, first_line
 from toolkit.files.partitions import (
     check_partition_keys,
@@ -114,7 +115,7 @@ class Fragment:
     output: str  # path relative to the destination, posix
 
 
-def resolve(uri: str | os.PathLike) -> Location:
+def resolve(uri: PathLike) -> Location:
     """Turn a local path or a filesystem URI (``s3://``, ``gs://``, ``hdfs://``) into a Location.
 
     Examples
@@ -252,7 +253,7 @@ def _slices(info: FileInfo, target: float) -> list[tuple[int, ...] | None]:
     groups = info.row_groups
     if not groups or info.bytes <= target:
         return [None]
-    slices: list[tuple[int, ...]] = []
+    slices: list[tuple[int, ...] | None] = []
     current: list[int] = []
     size = 0
     for number, (_, nbytes) in enumerate(groups):
@@ -274,8 +275,10 @@ def _fragment(
         rows, nbytes = info.rows, info.bytes
         out = name if name.endswith(suffix) else stem + suffix
     else:
-        rows = sum(info.row_groups[g][0] for g in groups)  # type: ignore[index]
-        nbytes = sum(info.row_groups[g][1] for g in groups)  # type: ignore[index]
+        row_groups = info.row_groups
+        assert row_groups is not None  # _slices gives row groups only for a parquet file
+        rows = sum(row_groups[g][0] for g in groups)
+        nbytes = sum(row_groups[g][1] for g in groups)
         out = f"{stem}-rg{groups[0]:05d}-{groups[-1]:05d}{suffix}"
     return Fragment(index, number, groups, rows, nbytes, posixpath.join(directory, out))
 

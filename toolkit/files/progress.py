@@ -93,7 +93,7 @@ class StagingWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scaleout-progress", daemon=True)
         self._started = time.perf_counter()
-        self._last: tuple[int, int] | None = None
+        self._last: tuple[int, int, int] | None = None  # (files, rows, fragments) last reported
 
     def __enter__(self) -> StagingWatcher:
         self._report(set())

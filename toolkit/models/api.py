@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from toolkit._typing import PathLike, Trusted
 from toolkit.exceptions import (
     ModelLoadError,
     UnsupportedInputError,
@@ -20,7 +21,7 @@ from toolkit.exceptions import (
     first_line,
 )
 from toolkit.models.fingerprint import fingerprint
-from toolkit.models.skops_io import Trusted, check_skops_archive, load_skops
+from toolkit.models.skops_io import check_skops_archive, load_skops
 
 __all__ = [
     "SCORING_METHODS",
@@ -68,7 +69,7 @@ def load_model(source: Any, *, trusted: Trusted = False) -> Any:
     return model
 
 
-def save_model(model: Any, path: str | os.PathLike) -> Path:
+def save_model(model: Any, path: PathLike) -> Path:
     """Write ``model`` to ``path`` in the skops format (safe to load) and return the path.
 
     The bytes are loaded back before anything is written: a model skops cannot load

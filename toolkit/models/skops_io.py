@@ -16,11 +16,11 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from toolkit._typing import Trusted
 from toolkit.exceptions import ModelLoadError, UntrustedModelError, first_line
 
 __all__ = ["Trusted", "check_skops_archive", "load_skops"]
 
-Trusted = bool | list[str]
 _MAX_ENTRIES = 200_000
 _MAX_RATIO = 100
 _SMALL_ENTRY = 1 << 20

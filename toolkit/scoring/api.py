@@ -10,9 +10,9 @@ driver and deserialised at most once per Python worker.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
+from toolkit._typing import ColumnNames
 from toolkit.bridge import frame_kind
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
 from toolkit.models.api import load_model, model_bytes
@@ -35,7 +35,7 @@ __all__ = [
 def make_scorer(
     model: Any,
     *,
-    features: Sequence[str] | None = None,
+    features: ColumnNames | None = None,
     method: str = "predict",
     output_col: str | None = None,
     handle_invalid: str = "error",
@@ -71,7 +71,7 @@ def score(
     model: Any,
     data: Any,
     *,
-    features: Sequence[str] | None = None,
+    features: ColumnNames | None = None,
     method: str = "predict",
     output_col: str | None = None,
     handle_invalid: str = "error",
@@ -129,7 +129,7 @@ class ScoringUDF:
     >>> df.withColumn("p", churn("age", "plan")["yes"])  # doctest: +SKIP
     """
 
-    def __init__(self, scorer: Scorer, columns: Sequence[str]) -> None:
+    def __init__(self, scorer: Scorer, columns: ColumnNames) -> None:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.getActiveSession()
@@ -148,7 +148,7 @@ class ScoringUDF:
 
 
 def scoring_udf(
-    model: Any, *, features: Sequence[str], method: str = "predict", handle_invalid: str = "error"
+    model: Any, *, features: ColumnNames, method: str = "predict", handle_invalid: str = "error"
 ) -> ScoringUDF:
     """Return a Column function scoring ``model`` on the given feature columns.
 
@@ -176,15 +176,15 @@ def scoring_udf(
             "A column function cannot drop rows, so handle_invalid='skip' is not possible here; "
             "use tk.score(..., handle_invalid='skip') or 'keep' (null for refused rows)."
         )
-    features = check_options(
+    columns = check_options(
         features=features, output_col=None, handle_invalid=handle_invalid, batch_size=None
     )
-    if features is None:
+    if columns is None:
         raise InvalidOptionError(
             "scoring_udf needs features=[...]: the column names, in the order the UDF is called."
         )
-    scorer = make_scorer(model, features=features, method=method, handle_invalid=handle_invalid)
-    return ScoringUDF(scorer, features)
+    scorer = make_scorer(model, features=columns, method=method, handle_invalid=handle_invalid)
+    return ScoringUDF(scorer, columns)
 
 
 def register_udf(
@@ -192,7 +192,7 @@ def register_udf(
     model: Any,
     *,
     method: str = "predict",
-    features: Sequence[str] | None = None,
+    features: ColumnNames | None = None,
     spark: Any = None,
 ) -> ScoringUDF:
     """Register a scoring function for SQL: ``spark.sql("SELECT name(a, b) FROM t")``.
@@ -278,7 +278,7 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
 
 def _arrow_udf(
     scorer: Scorer,
-    names: Sequence[str],
+    names: ColumnNames,
     packed: bool,
     batch_size: int | None,
     with_errors: bool = False,
@@ -289,17 +289,20 @@ def _arrow_udf(
 
     names = list(names)
 
-    def body(*arrays):
+    # unannotated on purpose: arrow_udf infers the UDF type from annotations when it has them
+    def body(*arrays):  # type: ignore[no-untyped-def]
         return scorer.score_columns(
             arrays, names=names, packed=packed, with_errors=with_errors, batch_size=batch_size
         )
 
+    # without functionType, arrow_udf makes a scalar UDF of an unannotated function; the stubs
+    # have no overload for that call (they require functionType), hence the ignores below
     kind = scorer.spec.spark_type()
     if not with_errors:
-        return arrow_udf(body, returnType=kind)
+        return arrow_udf(body, returnType=kind)  # type: ignore[call-overload]
     kind = StructType([StructField("value", kind), StructField("error", StringType())])
     # non-deterministic: Spark must not evaluate it once for the filter and again for the value
-    return arrow_udf(body, returnType=kind).asNondeterministic()
+    return arrow_udf(body, returnType=kind).asNondeterministic()  # type: ignore[call-overload]
 
 
 def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
@@ -326,7 +329,7 @@ def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) ->
     return out
 
 
-def check_output_free(scorer: Scorer, columns: Sequence[str]) -> None:
+def check_output_free(scorer: Scorer, columns: ColumnNames) -> None:
     """Refuse data that already has a column the output would overwrite."""
     taken = {scorer.spec.column, *scorer.spec.pandas_columns()}
     if scorer.handle_invalid == "keep":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from toolkit._typing import ColumnNames
 from toolkit.exceptions import SchemaMismatchError
 
 __all__ = ["check_columns", "numeric_columns", "resolve_features"]
@@ -26,7 +27,7 @@ _TAKES_STRINGS = {
 }  # fmt: skip
 
 
-def resolve_features(model: Any, features: Sequence[str] | None) -> list[str]:
+def resolve_features(model: Any, features: ColumnNames | None) -> list[str]:
     """Return the feature columns in the order the model was trained on.
 
     Examples
@@ -64,7 +65,7 @@ def resolve_features(model: Any, features: Sequence[str] | None) -> list[str]:
     return features
 
 
-def check_columns(model: Any, features: Sequence[str], numeric: Mapping[str, bool | str]) -> None:
+def check_columns(model: Any, features: ColumnNames, numeric: Mapping[str, bool | str]) -> None:
     """Check every feature exists and is numeric where the model needs numbers.
 
     Parameters
@@ -130,7 +131,7 @@ def numeric_columns(data: Any) -> dict[str, bool | str]:
     }
 
 
-def _needs_numbers(model: Any, features: Sequence[str]) -> set[str]:
+def _needs_numbers(model: Any, features: ColumnNames) -> set[str]:
     """Features the model certainly needs as numbers; unknown custom steps claim none."""
     first = model.steps[0][1] if hasattr(model, "steps") else model
     if type(first).__name__ == "ColumnTransformer" and hasattr(first, "transformers_"):

@@ -27,13 +27,13 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit._typing import ColumnNames, PathLike, Trusted
 from toolkit.exceptions import InvalidOptionError, SchemaMismatchError, ToolkitError
-from toolkit.models.api import Trusted, load_model
+from toolkit.models.api import load_model
 from toolkit.scoring.options import check_options
 
 __all__ = ["VERSION_COL", "score_stream"]
@@ -46,11 +46,11 @@ _LOG = logging.getLogger("toolkit.scoring.streaming")
 def score_stream(
     model: Any,
     stream: Any,
-    destination: str | os.PathLike,
+    destination: PathLike,
     *,
-    checkpoint: str | os.PathLike,
+    checkpoint: PathLike,
     follow_alias: bool = False,
-    features: Sequence[str] | None = None,
+    features: ColumnNames | None = None,
     method: str = "predict",
     output_col: str | None = None,
     handle_invalid: str = "error",
@@ -222,6 +222,7 @@ class _Follower:
 
         from toolkit.models.mlflow_source import quick_requests, store_errors
 
+        assert self.name is not None and self.alias is not None  # only a follower resolves
         with quick_requests(), store_errors():
             found = MlflowClient().get_model_version_by_alias(self.name, self.alias)
         return str(found.version)

@@ -194,7 +194,9 @@ class Scorer:
             out = out.toarray()
         return np.asarray(out)
 
-    def _isolate(self, model: Any, X: Any, first: Exception):
+    def _isolate(
+        self, model: Any, X: Any, first: Exception
+    ) -> tuple[np.ndarray | None, np.ndarray, dict[int, Exception]]:
         """Halve the refused batch until each refused row stands alone."""
         n = len(X)
         ok = np.ones(n, dtype=bool)
@@ -264,10 +266,11 @@ class Scorer:
         import pyarrow as pa
 
         spec = self.spec
-        n = len(ok) if values is None else len(values)
-        mask = None if ok is None else ~ok
         if values is None:  # every row refused
-            return pa.nulls(n, spec.arrow_type())
+            assert ok is not None  # _isolate gives no values only with the mask of refusals
+            return pa.nulls(len(ok), spec.arrow_type())
+        n = len(values)
+        mask = None if ok is None else ~ok
         if spec.fields:
             matrix = values.reshape(n, -1)
             if matrix.shape[1] != len(spec.fields):

@@ -194,7 +194,9 @@ def _running() -> tuple[Any, str, str] | None:
         return None
     with hidden_environment(("SPARK_REMOTE", "MASTER", "SPARK_CONNECT_MODE_ENABLED")):
         current = SparkSession.getActiveSession() or SparkSession.Builder().getOrCreate()
-    return current, "master", context.master
+    master = context.master
+    assert master is not None  # a SparkContext cannot start without one
+    return current, "master", master
 
 
 def _same_target(wanted: Target, kind: str, url: str) -> bool:

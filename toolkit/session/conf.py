@@ -85,7 +85,7 @@ def _conf_value(key: str, value: Any) -> str:
     elif isinstance(value, (str, int, float)):
         text = str(value)
     elif isinstance(value, os.PathLike):
-        text = os.fspath(value)  # type: ignore[assignment]
+        text = os.fspath(value)
     else:
         raise InvalidOptionError(
             f"conf[{key!r}] is a {type(value).__name__} ({_short(value)}); Spark settings "

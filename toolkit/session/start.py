@@ -173,6 +173,7 @@ def _start_local_connect(
             if given_token is None and _TOKEN in os.environ:
                 _OWN_TOKENS.add(os.environ[_TOKEN])
         server = ClassicSession._instantiatedSession
+        assert server is not None  # _start_connect_server started it in this process
         server.sparkContext.setLogLevel(level)
         try:
             _check_parsed_conf(server, user, stop=server)
@@ -185,7 +186,8 @@ def _start_local_connect(
         options = {k: v for k, v in options.items() if _modifiable(server, k)}
         options["spark.remote"] = url
         try:
-            spark = ConnectSession.builder.config(map=options).getOrCreate()
+            # the stubs type map as dict[str, bool | float | int | str | None] (invariant)
+            spark = ConnectSession.builder.config(map=options).getOrCreate()  # type: ignore[arg-type]
         except Exception as exc:
             _stop_quietly(server)
             for name in _CONNECT_MARKS:
@@ -211,7 +213,8 @@ def _start_remote(
         except Exception as exc:
             _stop_quietly(_connect_active())
             raise _start_error(exc, target, settings) from None
-    _CONNECT_TARGETS[spark.session_id] = target.url
+    # remote() makes the builder return a Connect session; the stubs say a classic one
+    _CONNECT_TARGETS[spark.session_id] = target.url  # type: ignore[attr-defined]
     return spark
 
 
