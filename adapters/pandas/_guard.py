@@ -47,6 +47,7 @@ from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError, from_wor
 __all__ = [
     "INDEXERS",
     "INDEX_COMPARISONS",
+    "REFUSED",
     "guard_constructor",
     "guard_function",
     "guard_method",
@@ -56,6 +57,13 @@ __all__ = [
     "reason",
 ]
 
+# Calls whose pandas answer depends on pandas' own memory layout: no fallback reproduces
+# it (data moved to pandas has another index and other arrays), so they are refused.
+REFUSED = {
+    "memory_usage": "pandas counts the bytes of its own arrays (a RangeIndex, object strings), "
+    "which data on Spark does not have, and data moved back to pandas has other arrays. "
+    "Instead: call memory_usage() on the pandas frame you built this one from",
+}
 _depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
 INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
 # pandas answers ``index < 1`` with a numpy array of booleans; pandas-on-Spark with an
@@ -98,11 +106,13 @@ def guard_method(
         if _depth.get():
             return original(self, *args, **kwargs)
         where = _api(api, self)
+        if name in REFUSED:  # no fallback gives pandas' answer either
+            raise UnsupportedPandasAPIError(f"{where} at {user_line()}: {REFUSED[name]}.")
         return _guarded(
             where,
             lambda: native(self, args, kwargs),
             lambda rule: _recover(where, rule, self, name, args, kwargs),
-            difference=_difference(where, args),
+            difference=_difference(where, args, kwargs),
         )
 
     method.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -163,6 +173,7 @@ def guard_function(
             api,
             lambda: spark_func(*args, **kwargs),
             lambda rule: run_function(api, rule, pandas_func, args, kwargs),
+            difference=_difference(api, args, kwargs),
         )
 
     call.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -216,8 +227,19 @@ def _guarded(
         _depth.reset(token)
 
 
-def _difference(api: str, args: tuple) -> str | None:
+def _difference(api: str, args: tuple, kwargs: dict) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
+    if api.endswith("melt"):
+        at = 1 if api.startswith("pandas.") else 0  # pandas.melt(frame, id_vars, value_vars)
+        ids = args[at] if len(args) > at else kwargs.get("id_vars")
+        melted = args[at + 1] if len(args) > at + 1 else kwargs.get("value_vars")
+        if isinstance(melted, (list, tuple)) and len(melted) > 1:
+            return (
+                "pandas stacks the melted columns one after the other; pandas-on-Spark "
+                "interleaves them row by row"
+            )
+        if any(type(name) is tuple for name in [*_listed(ids), *_listed(melted)]):
+            return "pandas-on-Spark names a column of a MultiIndex by the text of its tuple"
     if api.endswith(".take") and args and _out_of_order(args[0]):
         return "pandas returns the rows in the order asked for; pandas-on-Spark in its own"
     if api.endswith(".__setattr__") and args and args[0] == "index":
@@ -232,7 +254,20 @@ def _difference(api: str, args: tuple) -> str | None:
                 "pandas-on-Spark reads a boolean array or Index (such as df.index < 1) as "
                 "labels, not as a row mask"
             )
+        if _named_index(rows):
+            return "pandas names the result's index after the Index of labels; pandas-on-Spark does not"
     return None
+
+
+def _listed(names: Any) -> list[Any]:
+    return list(names) if isinstance(names, list) else [] if names is None else [names]
+
+
+def _named_index(rows: Any) -> bool:
+    """A pandas or pandas-on-Spark Index with a name (pandas gives it to the result)."""
+    module = type(rows).__module__
+    is_index = module.startswith(("pandas.core.indexes", "pyspark.pandas.indexes"))
+    return is_index and getattr(rows, "name", None) is not None
 
 
 def _out_of_order(positions: Any) -> bool:

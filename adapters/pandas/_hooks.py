@@ -268,6 +268,8 @@ def _wrap_init(cls: type, api: str, local_cls: type) -> None:
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if outermost() and _local_data(args, kwargs):
+            args, kwargs = _local_index(args, kwargs)
         if (args or kwargs) and holds_spark((args, kwargs)):
             _, _, rule = prepare(api, args, kwargs)
             if rule is not None:
@@ -284,6 +286,19 @@ def _wrap_init(cls: type, api: str, local_cls: type) -> None:
 
     __init__.__scaleout__ = True  # type: ignore[attr-defined]
     cls.__init__ = __init__  # type: ignore[misc]
+
+
+def _local_index(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Local data with a pandas-on-Spark ``index=``: the index brought to pandas, so the
+    object is built as pandas builds it (pandas-on-Spark would join the two, naming a
+    Series 0 and ordering rows its own way). The data is local, so is the index's size."""
+    index = args[1] if len(args) > 1 else kwargs.get("index")
+    if not type(index).__module__.startswith("pyspark.pandas"):
+        return args, kwargs
+    local = index.to_pandas()
+    if len(args) > 1:
+        return (args[0], local, *args[2:]), kwargs
+    return args, {**kwargs, "index": local}
 
 
 def _local_data(args: tuple, kwargs: dict) -> bool:

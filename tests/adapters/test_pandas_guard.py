@@ -247,3 +247,43 @@ def test_a_missing_label_under_raise_is_a_refusal_that_is_still_a_key_error(fram
         frame.xs(99)
     assert isinstance(raised.value, UnsupportedPandasAPIError)
     assert str(raised.value).startswith("DataFrame.xs at ")
+
+
+# -- answers pandas-on-Spark would give with other values: pandas' answer, or a refusal ------
+
+
+def test_melting_several_columns_stacks_them_as_pandas_does(spark):
+    data = {"A": ["a", "b", "c"], "B": [1, 3, 5], "C": [2, 4, 6]}
+    expected = pandas.DataFrame(data).melt(id_vars=["A"], value_vars=["B", "C"])
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitAdviceWarning)
+        got = pd.DataFrame(data).melt(id_vars=["A"], value_vars=["B", "C"])
+        by_function = pd.melt(pd.DataFrame(data), ["A"], ["B", "C"])
+    pandas.testing.assert_frame_equal(_local(got), expected)
+    pandas.testing.assert_frame_equal(_local(by_function), expected)
+
+
+def test_loc_with_a_named_index_of_labels_keeps_the_name(spark):
+    data = {"x": [1, 2, 3]}
+    labels = ["u", "v", "w"]
+    expected = pandas.DataFrame(data, index=labels).loc[pandas.Index(["u", "w"], name="foo")]
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitAdviceWarning)
+        got = pd.DataFrame(data, index=labels).loc[pd.Index(["u", "w"], name="foo")]
+    pandas.testing.assert_frame_equal(_local(got), expected)
+
+
+def test_a_series_on_a_spark_index_is_built_as_pandas_builds_it(spark):
+    days = ["2023-01-01", "2023-01-15", "2023-02-01", "2023-02-15"]
+    expected = pandas.Series([4, 3, 2, 1], index=pandas.DatetimeIndex(days))
+    with pd.backend("spark"):
+        got = pd.Series([4, 3, 2, 1], index=pd.DatetimeIndex(days))
+    assert got.name is None  # pandas-on-Spark alone names it 0
+    pandas.testing.assert_series_equal(_local(got), expected)
+
+
+def test_memory_usage_is_refused_even_under_warn(frame):
+    """No fallback gives pandas' bytes (its RangeIndex is not what comes back from Spark)."""
+    refused = pytest.raises(UnsupportedPandasAPIError, match=r"memory_usage at .*test_pandas_guard")
+    with pd.backend("spark"), pd.fallback("warn"), refused:
+        frame["a"].memory_usage()
