@@ -46,7 +46,7 @@ def test_inspect_text(capsys, saved, models):
 
 
 def test_inspect_json_matches_what_score_writes(capsys, saved, models):
-    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.api import make_request
 
     path = saved / "pipeline.skops"
     code, out, _ = run(capsys, "model", "inspect", str(path), "--json")
@@ -57,7 +57,7 @@ def test_inspect_json_matches_what_score_writes(capsys, saved, models):
     assert facts["features"] == list(models["pipeline"].feature_names_in_)
     assert facts["steps"] == ["prep", "clf"]
     for method, shown in facts["methods"].items():
-        spec = make_scorer(model, method=method).spec
+        spec = make_request(model, method=method).spec
         assert shown == {"column": spec.column, "type": spec.ddl}
     assert "transform" not in facts["methods"]
     assert facts["sklearn"] == {"recorded": _sklearn(), "installed": _sklearn()}

@@ -142,9 +142,9 @@ def test_one_bad_row_costs_logarithmic_extra_calls(frame, models):
     big = pd.concat([frame] * 4, ignore_index=True)  # 2,400 rows, one batch
     big.loc[1234, "x0"] = np.nan
     counting = Counting(models["logreg"])
-    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.api import make_request
 
-    scorer = make_scorer(counting, handle_invalid="skip")
+    scorer = make_request(counting, handle_invalid="skip")
     model = scorer.model()
     scored = scorer.score(big[NUMERIC])
     assert scored.ok is not None and (~scored.ok).sum() == 1 and not scored.ok[1234]

@@ -130,12 +130,12 @@ def test_register_udf_for_sql(spark, frame, models):
 def test_large_model_travels_as_a_broadcast(spark, frame, tmp_path):
     from sklearn.ensemble import RandomForestClassifier
 
-    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.api import make_request
     from toolkit.scoring.worker import BROADCAST_BYTES
 
     big = RandomForestClassifier(n_estimators=60, random_state=0)
     big.fit(frame[NUMERIC], frame["x0"] + frame["x1"] > 0)
-    scorer = make_scorer(big)
+    scorer = make_request(big)
     assert len(scorer.blob) > BROADCAST_BYTES
     shipped = scorer.shipped(spark)
     if tk.is_connect(spark):  # Connect has no broadcasts: the bytes travel in the plan

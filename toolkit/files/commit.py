@@ -73,9 +73,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.exceptions import DestinationExistsError, InvalidOptionError, ScoringJobError
+from toolkit.exceptions import DestinationExistsError, ScoringJobError
 from toolkit.files.plan import Location
 from toolkit.files.stale import OWNER, find_staging, owner_record
+from toolkit.scoring.options import WRITE_MODES
 
 __all__ = [
     "MODES",
@@ -89,7 +90,7 @@ __all__ = [
     "recorded_failure",
 ]
 
-MODES = ("error", "overwrite")
+MODES = WRITE_MODES  # checked once, by toolkit.scoring.options.check_file_options
 TEMPORARY = "_temporary"
 FILE_STAGING = "_scaleout_temporary_"  # + job id, beside a plain-file destination
 SUCCESS = "_SUCCESS"
@@ -129,8 +130,6 @@ def check_destination(destination: Location, source: Location, *, mode: str) -> 
     """
     from pyarrow import fs as pafs
 
-    if mode not in MODES:
-        raise InvalidOptionError(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
     kind, dest = destination.key()
     source_kind, src = source.key()
     if kind == source_kind and (dest == src or _inside(dest, src) or _inside(src, dest)):

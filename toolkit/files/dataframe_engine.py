@@ -1,6 +1,6 @@
 """The ``engine="dataframe"`` path of :func:`toolkit.score_files`: Spark reads, scores and writes.
 
-``spark.read`` -> :func:`toolkit.score` -> ``DataFrame.write.parquet`` into the job's
+``spark.read`` -> :func:`toolkit.scoring.api.score_with` -> ``DataFrame.write.parquet`` into the job's
 staging area (``S/_spark/``, see :mod:`toolkit.files.commit`), partitioned by the input's
 hive partition columns so the layout matches the files engine's. The staged files
 are then published by the same commit protocol as the files engine: the old output
@@ -14,6 +14,8 @@ distinct ``part-<n>`` numbers of the written files); ``rows_out`` and
 
 Examples
 --------
+>>> DataFrameEngine().name
+'dataframe'
 >>> tk.score_files(model, "in.orc/", "out/", format="orc", engine="dataframe")  # doctest: +SKIP
 """
 
@@ -28,25 +30,49 @@ from typing import Any
 
 from toolkit.exceptions import InputFileError, ScoringJobError, ToolkitError, worker_errors
 from toolkit.files import commit as commits
+from toolkit.files.engine import FilesPlan
 from toolkit.files.jobs import JobGuard, job_failure
 from toolkit.files.plan import Location, list_input
+from toolkit.files.progress import ProgressCallback
+from toolkit.files.report import ScoreReport
+from toolkit.scoring.worker import ScoreRequest
 
-__all__ = ["SPARK_DIR", "score_with_dataframes"]
+__all__ = ["SPARK_DIR", "DataFrameEngine"]
 
 SPARK_DIR = "_spark"  # under the staging area: what DataFrame.write produced
 _PART = re.compile(r"part-(\d+)")
 
 
-def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) -> Any:
-    """Run ``run`` (a checked request from :func:`toolkit.score_files`) through DataFrames."""
+class DataFrameEngine:
+    """``engine="dataframe"``: Spark reads, :func:`toolkit.scoring.api.score_with` scores,
+    Spark writes into the staging area; the commit protocol publishes."""
+
+    name = "dataframe"
+
+    def run(
+        self,
+        request: ScoreRequest,
+        plan: FilesPlan,
+        *,
+        spark: Callable[[], Any],
+        progress: ProgressCallback | None = None,
+    ) -> ScoreReport:
+        """Score through DataFrames (:class:`toolkit.files.engine.Engine`); Spark's own
+        stages show the progress, so ``progress`` is not called."""
+        existed = commits.check_destination(plan.destination, plan.source_root(), mode=plan.mode)
+        return _run(request, plan, existed=existed, spark=spark)
+
+
+def _run(
+    scorer: ScoreRequest, run: FilesPlan, *, existed: bool, spark: Callable[[], Any]
+) -> ScoreReport:
     from pyspark.sql import functions as F
 
-    from toolkit.scoring.api import check_output_free, score
+    from toolkit.scoring.api import check_output_free, score_with
 
     if not run.listing.files:
         return _empty(run, existed)
     session = run.spark(spark)
-    scorer = run.scorer
     partitions = [key for key, _ in next(iter(run.listing.partitions.values()), ())]
     commit = None
     try:
@@ -62,18 +88,10 @@ def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) 
             features = [c for c in scorer.features if c in frame.columns]  # score() names the rest
             needed = [*keep, *features, *partitions]
             frame = frame.select(*[F.col(f"`{c}`") for c in dict.fromkeys(needed)])
-            scored = score(
-                scorer.model(),
-                frame,
-                features=list(scorer.features),
-                method=scorer.spec.method,
-                output_col=scorer.spec.column,
-                handle_invalid=scorer.handle_invalid,
-                batch_size=run.batch_size,
-            )
+            scored = score_with(scorer, frame)
             outputs = [scorer.spec.column]
             if scorer.handle_invalid == "keep":
-                outputs.append(f"{scorer.spec.column}_error")
+                outputs.append(scorer.error_col)
             columns = [F.col(f"`{c}`") for c in [*keep, *outputs, *partitions]]
             commit = commits.begin(run.destination, mode=run.mode, existed=existed)
             staged = posixpath.join(commit.staging, SPARK_DIR)
@@ -90,7 +108,7 @@ def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) 
         if scorer.handle_invalid == "skip":
             invalid = rows_in - rows_out
         tasks = len({m.group(1) for p in relative if (m := _PART.match(posixpath.basename(p)))})
-        reports: list[Any] = []
+        reports: list[ScoreReport] = []
 
         def success() -> bytes:  # called once the outputs are published, before _SUCCESS
             reports.append(
@@ -114,7 +132,7 @@ def score_with_dataframes(run: Any, *, existed: bool, spark: Callable[[], Any]) 
         raise ScoringJobError(f"The scoring job failed: {job_failure(exc)}") from None
 
 
-def _kept(run: Any, columns: Sequence[str], partitions: Sequence[str]) -> list[str]:
+def _kept(run: FilesPlan, columns: Sequence[str], partitions: Sequence[str]) -> list[str]:
     """The input columns to copy: all by default, none for ``keep_columns=[]``."""
     if run.keep is None:
         return [c for c in columns if c not in partitions]
@@ -155,7 +173,7 @@ def _count(fs: Any, paths: Sequence[str], error_col: str | None) -> tuple[int, i
     return sum(rows for rows, _ in counts), sum(bad for _, bad in counts)
 
 
-def _empty(run: Any, existed: bool) -> Any:
+def _empty(run: FilesPlan, existed: bool) -> ScoreReport:
     commit = commits.begin(run.destination, mode=run.mode, existed=existed)
     report = run.report(0, 0, 0, files=0)
     try:

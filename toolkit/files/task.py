@@ -1,7 +1,7 @@
 """What one file-scoring task runs inside a Spark Python worker: read, score, write, publish.
 
 A task is a list of fragments. For each, pyarrow reads the fragment's row groups
-in batches, the shared :class:`~toolkit.scoring.worker.Scorer` scores each batch (the
+in batches, the shared :class:`~toolkit.scoring.worker.ScoreRequest` scores each batch (the
 model is unpickled once per worker), pyarrow streams the result into an attempt
 file, and :func:`toolkit.files.commit.publish` moves it onto its deterministic name.
 The data never crosses the JVM: Spark only sees one small stats row per fragment.
@@ -26,7 +26,7 @@ from toolkit.exceptions import (
 )
 from toolkit.files.commit import Commit, publish, record_failure, recorded_failure
 from toolkit.files.plan import Fragment
-from toolkit.scoring.worker import Scorer
+from toolkit.scoring.worker import ScoreRequest
 
 __all__ = [
     "DETERMINISTIC",
@@ -61,7 +61,7 @@ class FileSpec:
 class FileJob:
     """Everything the tasks of one job need; pickled once into the Spark plan."""
 
-    scorer: Scorer
+    scorer: ScoreRequest
     source_fs: Any
     format: str
     files: tuple[FileSpec, ...]
@@ -107,7 +107,7 @@ def score_fragment(job: FileJob, fragment: Fragment) -> dict[str, int]:
     spec = job.files[fragment.file]
     schema = spec.output_schema
     scorer = job.scorer
-    error_col = f"{scorer.spec.column}_error" if scorer.handle_invalid == "keep" else None
+    error_col = scorer.error_col if scorer.handle_invalid == "keep" else None
     fs = job.commit.fs
     temporary = f"{job.commit.attempts}/{uuid.uuid4().hex}.parquet"
     counted = _Counter(_read(job, spec, fragment))

@@ -19,20 +19,21 @@ from toolkit.models.api import load_model, model_bytes
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
 from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
 from toolkit.scoring.schema import column, output_spec
-from toolkit.scoring.worker import Scorer, remember
+from toolkit.scoring.worker import ScoreRequest, remember
 
 __all__ = [
     "HANDLE_INVALID",
     "ScoringUDF",
     "check_output_free",
-    "make_scorer",
+    "make_request",
     "register_udf",
     "score",
+    "score_with",
     "scoring_udf",
 ]
 
 
-def make_scorer(
+def make_request(
     model: Any,
     *,
     features: ColumnNames | None = None,
@@ -40,12 +41,12 @@ def make_scorer(
     output_col: str | None = None,
     handle_invalid: str = "error",
     batch_size: int | None = None,
-) -> Scorer:
+) -> ScoreRequest:
     """Check the request on the driver and package the model for the workers.
 
     Examples
     --------
-    >>> scorer = make_scorer(model, method="predict_proba")  # doctest: +SKIP
+    >>> scorer = make_request(model, method="predict_proba")  # doctest: +SKIP
     >>> scorer.spec.ddl                                       # doctest: +SKIP
     'struct<`no`: double, `yes`: double>'
     """
@@ -64,7 +65,7 @@ def make_scorer(
     # model's content fingerprint, which is what users see (toolkit.models.fingerprint).
     key = hashlib.sha256(blob).hexdigest()
     remember(key, model)
-    return Scorer(blob, key, tuple(names), spec, handle_invalid, named)
+    return ScoreRequest(blob, key, tuple(names), spec, handle_invalid, named, method, batch_size)
 
 
 def score(
@@ -101,7 +102,7 @@ def score(
     ... # doctest: +SKIP
     >>> scored.select("id", "probability.yes").show()  # doctest: +SKIP
     """
-    scorer = make_scorer(
+    scorer = make_request(
         model,
         features=features,
         method=method,
@@ -109,12 +110,29 @@ def score(
         handle_invalid=handle_invalid,
         batch_size=batch_size,
     )
+    return score_with(scorer, data)
+
+
+def score_with(request: ScoreRequest, data: Any) -> Any:
+    """Score ``data`` (pandas, pandas-on-Spark or Spark) with a checked request; return the
+    same kind of frame with the output appended (:func:`score` without the checks).
+
+    Parameters
+    ----------
+    request : ScoreRequest
+        From :func:`make_request`.
+    data : pandas, pandas-on-Spark or Spark DataFrame
+
+    Examples
+    --------
+    >>> scored = score_with(make_request(model), spark.read.parquet("in/"))  # doctest: +SKIP
+    """
     kind = frame_kind(data)
     if kind == "pandas":
-        return _score_pandas(scorer, data)
+        return _score_pandas(request, data)
     if kind == "pandas_on_spark":
-        return _score_pandas_on_spark(scorer, data, batch_size)
-    return _score_spark(scorer, data, batch_size)
+        return _score_pandas_on_spark(request, data)
+    return _score_spark(request, data)
 
 
 class ScoringUDF:
@@ -129,13 +147,13 @@ class ScoringUDF:
     >>> df.withColumn("p", churn("age", "plan")["yes"])  # doctest: +SKIP
     """
 
-    def __init__(self, scorer: Scorer, columns: ColumnNames) -> None:
+    def __init__(self, scorer: ScoreRequest, columns: ColumnNames) -> None:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.getActiveSession()
         self.scorer = scorer if spark is None else scorer.shipped(spark)
         self.columns = list(columns)
-        self.udf = _arrow_udf(self.scorer, self.columns, packed=False, batch_size=None)
+        self.udf = _arrow_udf(self.scorer, self.columns, packed=False)
 
     def __call__(self, *cols: Any) -> Any:
         if cols and len(cols) != len(self.columns):
@@ -183,7 +201,7 @@ def scoring_udf(
         raise InvalidOptionError(
             "scoring_udf needs features=[...]: the column names, in the order the UDF is called."
         )
-    scorer = make_scorer(model, features=columns, method=method, handle_invalid=handle_invalid)
+    scorer = make_request(model, features=columns, method=method, handle_invalid=handle_invalid)
     return ScoringUDF(scorer, columns)
 
 
@@ -230,7 +248,7 @@ def register_udf(
 # -- the three paths --------------------------------------------------------------------
 
 
-def _score_pandas(scorer: Scorer, data: Any) -> Any:
+def _score_pandas(scorer: ScoreRequest, data: Any) -> Any:
     import numpy as np
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
@@ -242,15 +260,15 @@ def _score_pandas(scorer: Scorer, data: Any) -> Any:
         frame[col] = out[col]
     if scored.ok is None:
         if scorer.handle_invalid == "keep":
-            frame[f"{scorer.spec.column}_error"] = None
+            frame[scorer.error_col] = None
         return frame
     if scorer.handle_invalid == "skip":
         return frame.loc[np.asarray(scored.ok)]
-    frame[f"{scorer.spec.column}_error"] = scored.reasons
+    frame[scorer.error_col] = scored.reasons
     return frame
 
 
-def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
+def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType
 
@@ -263,7 +281,7 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
     columns = [column(name) for name in features]
     inputs = [F.array(*columns)] if packed else columns
     with_errors = scorer.handle_invalid != "error"
-    udf = _arrow_udf(scorer, features, packed, batch_size, with_errors)
+    udf = _arrow_udf(scorer, features, packed, with_errors)
     if not with_errors:
         return data.withColumn(spec.column, udf(*inputs))
     scored = "__scaleout_scored__"
@@ -272,15 +290,14 @@ def _score_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
         out = out.where(F.col(f"{scored}.error").isNull())
     out = out.withColumn(spec.column, F.col(f"{scored}.value"))
     if scorer.handle_invalid == "keep":
-        out = out.withColumn(f"{spec.column}_error", F.col(f"{scored}.error"))
+        out = out.withColumn(scorer.error_col, F.col(f"{scored}.error"))
     return out.drop(scored)
 
 
 def _arrow_udf(
-    scorer: Scorer,
+    scorer: ScoreRequest,
     names: ColumnNames,
     packed: bool,
-    batch_size: int | None,
     with_errors: bool = False,
 ) -> Any:
     """The Arrow UDF that scores: only the feature columns cross to Python and back."""
@@ -291,9 +308,7 @@ def _arrow_udf(
 
     # unannotated on purpose: arrow_udf infers the UDF type from annotations when it has them
     def body(*arrays):  # type: ignore[no-untyped-def]
-        return scorer.score_columns(
-            arrays, names=names, packed=packed, with_errors=with_errors, batch_size=batch_size
-        )
+        return scorer.score_columns(arrays, names=names, packed=packed, with_errors=with_errors)
 
     # without functionType, arrow_udf makes a scalar UDF of an unannotated function; the stubs
     # have no overload for that call (they require functionType), hence the ignores below
@@ -305,11 +320,11 @@ def _arrow_udf(
     return arrow_udf(body, returnType=kind).asNondeterministic()  # type: ignore[call-overload]
 
 
-def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) -> Any:
+def _score_pandas_on_spark(scorer: ScoreRequest, data: Any) -> Any:
 
     index_names = list(data.index.names)
     index_cols = [f"__index_level_{i}__" for i in range(len(index_names))]
-    scored = _score_spark(scorer, data.to_spark(index_col=index_cols), batch_size)
+    scored = _score_spark(scorer, data.to_spark(index_col=index_cols))
     spec = scorer.spec
     if spec.fields:  # pandas has no struct columns: flatten to probability.yes, ...
         flat = [
@@ -329,11 +344,11 @@ def _score_pandas_on_spark(scorer: Scorer, data: Any, batch_size: int | None) ->
     return out
 
 
-def check_output_free(scorer: Scorer, columns: ColumnNames) -> None:
+def check_output_free(scorer: ScoreRequest, columns: ColumnNames) -> None:
     """Refuse data that already has a column the output would overwrite."""
     taken = {scorer.spec.column, *scorer.spec.pandas_columns()}
     if scorer.handle_invalid == "keep":
-        taken.add(f"{scorer.spec.column}_error")
+        taken.add(scorer.error_col)
     clash = sorted(taken & {str(c) for c in columns})
     if clash:
         raise SchemaMismatchError(
@@ -342,7 +357,7 @@ def check_output_free(scorer: Scorer, columns: ColumnNames) -> None:
         )
 
 
-def _arrow_to_pandas(scorer: Scorer, values: Any, index: Any) -> Any:
+def _arrow_to_pandas(scorer: ScoreRequest, values: Any, index: Any) -> Any:
     import pandas as pd
 
     spec = scorer.spec

@@ -25,9 +25,19 @@ from typing import Any
 
 from toolkit.exceptions import InvalidOptionError
 
-__all__ = ["HANDLE_INVALID", "check_batch_size", "check_options", "check_udf_name"]
+__all__ = [
+    "ENGINES",
+    "HANDLE_INVALID",
+    "WRITE_MODES",
+    "check_batch_size",
+    "check_file_options",
+    "check_options",
+    "check_udf_name",
+]
 
 HANDLE_INVALID = ("error", "skip", "keep")
+WRITE_MODES = ("error", "overwrite")  # what score_files does with an existing destination
+ENGINES = ("files", "dataframe")  # score_files' engines (toolkit.files.engine)
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -116,3 +126,26 @@ def _feature_list(features: Any) -> list[str] | None:
             f"{names!r}" + (f", where {bad!r} are not names." if bad else ".")
         )
     return names
+
+
+def check_file_options(*, engine: str, format: str, mode: str, formats: Sequence[str]) -> None:
+    """``score_files``' own options: the engine, the input ``format`` (the files engine
+    reads ``formats``; the dataframe engine any format Spark reads) and the write mode.
+
+    Examples
+    --------
+    >>> check_file_options(engine="files", format="parquet", mode="error", formats=["parquet"])
+    >>> check_file_options(engine="files", format="orc", mode="error", formats=["parquet"])
+    Traceback (most recent call last):
+    ...
+    toolkit.exceptions.InvalidOptionError: format='orc' cannot be read by pyarrow here; it reads parquet. Use engine='dataframe' (the CLI: --engine dataframe) for other Spark formats.
+    """
+    if engine not in ENGINES:
+        raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    if engine == "files" and format not in formats:
+        raise InvalidOptionError(
+            f"format={format!r} cannot be read by pyarrow here; it reads {', '.join(formats)}. "
+            "Use engine='dataframe' (the CLI: --engine dataframe) for other Spark formats."
+        )
+    if mode not in WRITE_MODES:
+        raise InvalidOptionError(f"mode must be one of {', '.join(WRITE_MODES)}; got {mode!r}.")

@@ -236,16 +236,16 @@ class _Follower:
 
 def _check_request(model: Any, options: dict[str, Any]) -> None:
     """Fail before the query starts on a model that cannot serve these options."""
-    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.api import make_request
 
-    make_scorer(model, **options)
+    make_request(model, **options)
 
 
 def _check_same_output(old: Any, new: Any, options: dict[str, Any]) -> None:
     """A new version may only replace the old one if features and output schema agree."""
-    from toolkit.scoring.api import make_scorer
+    from toolkit.scoring.api import make_request
 
-    before, after = make_scorer(old, **options), make_scorer(new, **options)
+    before, after = make_request(old, **options), make_request(new, **options)
     if before.features != after.features or before.spec != after.spec:
         raise SchemaMismatchError(
             f"the new version needs features {list(after.features)} and writes "

@@ -77,8 +77,13 @@ class Scored:
 
 
 @dataclass(frozen=True)
-class Scorer:
-    """Everything a worker needs to score batches; pickled once into the Spark plan."""
+class ScoreRequest:
+    """One scoring request, checked on the driver by :func:`toolkit.scoring.api.make_request`
+    (the one place options are validated), and everything a worker needs to score
+    batches; pickled once into the Spark plan. Every entry point builds one: ``score``,
+    the UDFs, ``score_stream``, ``score_files`` (both engines) and, through them, the
+    Spark ML stages, ``DistributedModel`` and the CLI.
+    """
 
     blob: Any  # the pickled model, or a Spark broadcast of it (see :meth:`shipped`)
     key: str
@@ -86,11 +91,18 @@ class Scorer:
     spec: OutputSpec
     handle_invalid: str = "error"
     named: bool = True  # the model was fit on a DataFrame (it has feature_names_in_)
+    method: str = "predict"
+    batch_size: int | None = None  # rows per model call; None: the entry point's default
+
+    @property
+    def error_col(self) -> str:
+        """The column that says why a row was refused (``handle_invalid="keep"``)."""
+        return f"{self.spec.column}_error"
 
     def model(self) -> Any:
         return cached_model(self.key, self.blob)
 
-    def shipped(self, spark: Any) -> Scorer:
+    def shipped(self, spark: Any) -> ScoreRequest:
         """This scorer as it should travel in ``spark``'s plans: on classic Spark a large
         model becomes a broadcast, fetched once per executor rather than sent with every
         task. Spark Connect has no broadcasts; the bytes travel in the plan there."""
@@ -138,7 +150,7 @@ class Scorer:
             names.append(self.spec.column)
             if self.handle_invalid == "keep":
                 columns.append(pa.array(scored.reasons or [None] * batch.num_rows, pa.string()))
-                names.append(f"{self.spec.column}_error")
+                names.append(self.error_col)
             yield pa.RecordBatch.from_arrays(columns, names=names)
 
     def score_columns(
@@ -148,9 +160,9 @@ class Scorer:
         names: Sequence[str],
         packed: bool = False,
         with_errors: bool = False,
-        batch_size: int | None = None,
     ) -> Any:
-        """Arrow UDF body: feature arrays in, the output array out (same length).
+        """Arrow UDF body: feature arrays in, the output array out (same length), scored
+        ``batch_size`` rows at a time (default: the whole Arrow batch).
 
         ``packed``: one ``list<double>`` array holding every feature of a row (the
         cheapest way for Spark to hand over many numeric columns). ``with_errors``:
@@ -169,7 +181,7 @@ class Scorer:
         if list(names) != list(self.features):
             frame = frame[list(self.features)]
         rows = len(frame)
-        step = min(batch_size or rows, rows) or 1
+        step = min(self.batch_size or rows, rows) or 1
         values, errors = [], []
         for start in range(0, rows, step):
             scored = self.score(frame.iloc[start : start + step])
