@@ -127,6 +127,20 @@ class TestBothEngines:
         assert success["params"]["engine"] == engine
         assert leftovers(out) == []
 
+    def test_is_an_engine_of_the_one_interface(self, engine):
+        from toolkit.files.api import ENGINES as RUNNING
+        from toolkit.files.engine import Engine
+
+        assert isinstance(RUNNING[engine], Engine) and RUNNING[engine].name == engine
+
+    def test_a_missing_feature_is_the_same_error_before_anything_is_written(
+        self, spark, models, frame, tmp_path, engine
+    ):
+        lacking = write_table(tmp_path / "in", frame.drop(columns=["x0"]))
+        with pytest.raises(tk.InputFileError, match=r"in.*lacks column\(s\) the model needs: 'x0'"):
+            tk.score_files(models["logreg"], lacking, tmp_path / "out", engine=engine, spark=spark)
+        assert not (tmp_path / "out").exists()
+
     def test_empty_keep_columns_keeps_no_input_column(self, spark, models, table, tmp_path, engine):
         out = tmp_path / "out"
         tk.score_files(models["logreg"], table, out, keep_columns=[], engine=engine, spark=spark)

@@ -28,7 +28,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from toolkit.exceptions import InputFileError, ScoringJobError, ToolkitError, worker_errors
+from toolkit.exceptions import (
+    InputFileError,
+    SchemaMismatchError,
+    ScoringJobError,
+    ToolkitError,
+    worker_errors,
+)
 from toolkit.files import commit as commits
 from toolkit.files.engine import FilesPlan
 from toolkit.files.jobs import JobGuard, job_failure
@@ -88,7 +94,10 @@ def _run(
             features = [c for c in scorer.features if c in frame.columns]  # score() names the rest
             needed = [*keep, *features, *partitions]
             frame = frame.select(*[F.col(f"`{c}`") for c in dict.fromkeys(needed)])
-            scored = score_with(scorer, frame)
+            try:
+                scored = score_with(scorer, frame)
+            except SchemaMismatchError as exc:  # as the files engine says it: per input
+                raise InputFileError(f"{run.source.uri}: {exc}") from None
             outputs = [scorer.spec.column]
             if scorer.handle_invalid == "keep":
                 outputs.append(scorer.error_col)
