@@ -19,6 +19,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.cli.demo import DEFAULT_ROWS, DEFAULT_TRAIN_ROWS
+
 __all__ = [
     "BenchConfig",
     "DEFAULT_SUITES",
@@ -80,8 +82,8 @@ class BenchConfig:
     cold_paths: tuple[str, ...] = ("score_files",)
     pandas_sizes: tuple[int, ...] = (10_000, 200_000)
     pandas_repeat: int = 2
-    demo_rows: int = 2_000_000  # the demo's defaults (toolkit.cli.demo)
-    demo_train_rows: int = 200_000
+    demo_rows: int = DEFAULT_ROWS  # the demo's own defaults
+    demo_train_rows: int = DEFAULT_TRAIN_ROWS
     suites: tuple[str, ...] = DEFAULT_SUITES
     workdir: Path = field(default_factory=lambda: default_workdir())
     out: Path = Path("bench-results")

@@ -13,6 +13,7 @@ is complete, and ``_SUCCESS`` holds the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -100,53 +101,50 @@ def score_files(
     >>> report.rows_out                                                       # doctest: +SKIP
     4000000
     """
-    if track:
+    tracking: contextlib.AbstractContextManager[Any] = contextlib.nullcontext(None)
+    if track:  # an unreachable store fails here, before anything is scored
         from toolkit.tracking import tracked_run
 
         model_label = str(model) if isinstance(model, str | os.PathLike) else type(model).__name__
         asked = {"model": model_label, "method": method, "source": str(source),
                  "destination": str(destination), "engine": engine}  # fmt: skip
-        with tracked_run(asked, run_name="score_files") as record:
-            report = score_files(
-                model, source, destination, features=features, method=method,
-                output_col=output_col, keep_columns=keep_columns, mode=mode,
-                handle_invalid=handle_invalid, format=format, batch_size=batch_size,
-                engine=engine, spark=spark, progress=progress,
-            )  # fmt: skip
+        tracking = tracked_run(asked, run_name="score_files")
+    with tracking as record:
+        started = time.perf_counter()
+        check_file_options(engine=engine, format=format, mode=mode, engines=ENGINES,
+                           formats=FORMATS)  # fmt: skip
+        request = make_request(
+            model, features=features, method=method, output_col=output_col,
+            handle_invalid=handle_invalid, batch_size=batch_size,
+        )  # fmt: skip
+        keep = None if keep_columns is None else _names(keep_columns)
+        src, dst = resolve(source), resolve(destination)
+        listing = list_input(src)
+        params = {
+            "model_class": type(request.model()).__name__,
+            "model_fingerprint": _content_fingerprint(request),
+            "method": method,
+            "features": list(request.features),
+            "output_col": request.spec.column,
+            "keep_columns": "all" if keep is None else list(keep),
+            "handle_invalid": handle_invalid,
+            "mode": mode,
+            "format": format,
+            "engine": engine,
+            "batch_size": batch_size or DEFAULT_BATCH_SIZE,
+            "source": str(source),
+            "destination": str(destination),
+        }
+        plan = FilesPlan(src, dst, listing, keep, mode, format, params, started)
+        report = ENGINES[engine].run(request, plan, spark=_session_getter(spark), progress=progress)
+        if report.rows_in == 0:
+            warnings.warn(
+                f"No rows found under {src.uri!r}; the destination holds an empty result.",
+                ToolkitAdviceWarning,
+                stacklevel=2,
+            )
+        if record is not None:
             record(report)
-        return report
-    started = time.perf_counter()
-    check_file_options(engine=engine, format=format, mode=mode, formats=FORMATS)
-    request = make_request(
-        model, features=features, method=method, output_col=output_col,
-        handle_invalid=handle_invalid, batch_size=batch_size,
-    )  # fmt: skip
-    keep = None if keep_columns is None else _names(keep_columns)
-    src, dst = resolve(source), resolve(destination)
-    listing = list_input(src)
-    params = {
-        "model_class": type(request.model()).__name__,
-        "model_fingerprint": _content_fingerprint(request),
-        "method": method,
-        "features": list(request.features),
-        "output_col": request.spec.column,
-        "keep_columns": "all" if keep is None else list(keep),
-        "handle_invalid": handle_invalid,
-        "mode": mode,
-        "format": format,
-        "engine": engine,
-        "batch_size": batch_size or DEFAULT_BATCH_SIZE,
-        "source": str(source),
-        "destination": str(destination),
-    }
-    plan = FilesPlan(src, dst, listing, keep, mode, format, params, started)
-    report = ENGINES[engine].run(request, plan, spark=_session_getter(spark), progress=progress)
-    if report.rows_in == 0:
-        warnings.warn(
-            f"No rows found under {src.uri!r}; the destination holds an empty result.",
-            ToolkitAdviceWarning,
-            stacklevel=2,
-        )
     return report
 
 

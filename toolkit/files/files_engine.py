@@ -86,7 +86,7 @@ def _run(
     outputs = {f.output: (f.file, f.rows) for f in fragments}
     try:
         failed = functools.partial(commits.recorded_failure, commit)
-        with JobGuard(spark, cancel_when=lambda: failed() is not None):  # see files_spark
+        with JobGuard(spark, cancel_when=lambda: failed() is not None):  # see jobs.JobGuard
             if progress is None:
                 stats = run_job(spark, job)
             else:

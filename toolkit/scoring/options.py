@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from toolkit.exceptions import InvalidOptionError
 
 __all__ = [
-    "ENGINES",
     "HANDLE_INVALID",
     "WRITE_MODES",
     "check_batch_size",
@@ -37,7 +36,6 @@ __all__ = [
 
 HANDLE_INVALID = ("error", "skip", "keep")
 WRITE_MODES = ("error", "overwrite")  # what score_files does with an existing destination
-ENGINES = ("files", "dataframe")  # score_files' engines (toolkit.files.engine)
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -128,20 +126,26 @@ def _feature_list(features: Any) -> list[str] | None:
     return names
 
 
-def check_file_options(*, engine: str, format: str, mode: str, formats: Sequence[str]) -> None:
-    """``score_files``' own options: the engine, the input ``format`` (the files engine
-    reads ``formats``; the dataframe engine any format Spark reads) and the write mode.
+def check_file_options(
+    *, engine: str, format: str, mode: str, engines: Collection[str], formats: Sequence[str]
+) -> None:
+    """``score_files``' own options: the engine (one of ``engines``), the input ``format``
+    (the files engine reads ``formats``; the dataframe engine any format Spark reads) and
+    the write mode.
 
     Examples
     --------
-    >>> check_file_options(engine="files", format="parquet", mode="error", formats=["parquet"])
-    >>> check_file_options(engine="files", format="orc", mode="error", formats=["parquet"])
+    >>> engines = ["files", "dataframe"]
+    >>> check_file_options(engine="files", format="parquet", mode="error", engines=engines,
+    ...                    formats=["parquet"])
+    >>> check_file_options(engine="files", format="orc", mode="error", engines=engines,
+    ...                    formats=["parquet"])
     Traceback (most recent call last):
     ...
     toolkit.exceptions.InvalidOptionError: format='orc' cannot be read by pyarrow here; it reads parquet. Use engine='dataframe' (the CLI: --engine dataframe) for other Spark formats.
     """
-    if engine not in ENGINES:
-        raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    if engine not in engines:
+        raise InvalidOptionError(f"engine must be one of {', '.join(engines)}; got {engine!r}.")
     if engine == "files" and format not in formats:
         raise InvalidOptionError(
             f"format={format!r} cannot be read by pyarrow here; it reads {', '.join(formats)}. "
