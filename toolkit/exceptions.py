@@ -41,6 +41,7 @@ import contextlib
 from collections.abc import Iterator
 
 __all__ = [
+    "DETERMINISTIC",
     "DestinationExistsError",
     "DriverMemoryError",
     "InputFileError",
@@ -160,6 +161,13 @@ class TrackingError(ToolkitError, RuntimeError):
 
 class ToolkitAdviceWarning(UserWarning):
     """The call works, but there is a faster or safer way to do it."""
+
+
+# Errors a retry cannot fix: the same data and model fail the same way on every attempt,
+# so a Spark task that raises one is not retried (toolkit.scoring.fail_fast, files.task).
+DETERMINISTIC = (
+    InputFileError, InvalidInputError, ModelLoadError, SchemaMismatchError, UnsupportedMethodError,
+)  # fmt: skip
 
 
 def first_line(exc: BaseException, *, limit: int = 300) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import subprocess
 import sys
@@ -309,30 +308,33 @@ def test_a_live_job_is_never_taken_for_an_abandoned_one(tmp_path):
 # -- errors retrying cannot fix ------------------------------------------------------------
 
 RETRY_SCRIPT = """
-import json, os, sys
+import json, os, sys, time
 import numpy as np, pandas as pd
 from sklearn.linear_model import LogisticRegression
 import toolkit as tk
 
 
 class Counting(LogisticRegression):
-    '''Touches calls/<partition>-<attempt number> on every call.'''
+    '''Touches calls/start-<partition>-<attempt> when a call starts, and
+    calls/<partition>-<attempt> when it completes; a retry first sleeps RETRY_SECONDS.'''
 
     def predict(self, X):
         from pyspark import TaskContext
 
         ctx = TaskContext.get()
         name = f"{ctx.partitionId()}-{ctx.attemptNumber()}"
+        open(os.path.join(self.calls, "start-" + name), "a").close()
+        if ctx.attemptNumber() > 0:
+            time.sleep(RETRY_SECONDS)
         open(os.path.join(self.calls, name), "a").close()
         return super().predict(X)
 
 
+RETRY_SECONDS = 5
 root = sys.argv[1]
 rng = np.random.default_rng(0)
 frame = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])
 model = Counting().fit(frame, frame["a"] > 0)
-model.calls = os.path.join(root, "calls")
-os.makedirs(model.calls)
 os.makedirs(os.path.join(root, "in"))
 bad = frame.copy()
 bad.loc[3, "a"] = np.nan
@@ -340,32 +342,51 @@ bad.iloc[:200].to_parquet(os.path.join(root, "in", "f0.parquet"), index=False)
 frame.iloc[200:].to_parquet(os.path.join(root, "in", "f1.parquet"), index=False)
 spark = tk.session("local[2,4]", conf={"spark.ui.enabled": "false"})  # 4 attempts per task
 spark.sparkContext.setLogLevel("OFF")
-try:
-    tk.score_files(model, os.path.join(root, "in"), os.path.join(root, "out"), spark=spark)
-    error = None
-except Exception as exc:
-    error = type(exc).__name__
-print("RESULT " + json.dumps({
-    "error": error, "calls": sorted(os.listdir(model.calls)),
-    "out": os.path.exists(os.path.join(root, "out")),
-}))
+source, results = os.path.join(root, "in"), {}
+paths = {
+    "files": lambda out: tk.score_files(model, source, out, spark=spark),
+    "dataframe": lambda out: tk.score_files(model, source, out, engine="dataframe", spark=spark),
+    "score": lambda out: tk.score(model, spark.read.parquet(source)).collect(),
+}
+for path, run in paths.items():
+    model.calls = os.path.join(root, "calls-" + path)
+    os.makedirs(model.calls)
+    out = os.path.join(root, "out-" + path)
+    try:
+        with tk.worker_errors():
+            run(out)
+        error = None
+    except Exception as exc:
+        error = type(exc).__name__
+    results[path] = {"error": error, "calls": model.calls, "out": os.path.exists(out)}
+time.sleep(RETRY_SECONDS + 2)  # a retry that was not stopped completes its call meanwhile
+for result in results.values():
+    result["calls"] = sorted(os.listdir(result["calls"]))
+print("RESULT " + json.dumps(results))
 """
 
 
 @pytest.mark.slow
-def test_an_error_retrying_cannot_fix_stops_the_job_on_its_first_attempt(tmp_path):
-    """On a master that retries (``local[2,4]``: 4 attempts), a refused value fails once."""
-    drop = ("SPARK_REMOTE", "SPARK_MASTER", "SPARK_LOCAL_REMOTE", "SPARK_CONNECT", "PYSPARK_REMOTE")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}  # classic local[2,4]
+def test_an_error_retrying_cannot_fix_stops_the_job_on_its_first_attempt(tmp_path, child_env):
+    """On a master that retries (``local[2,4]``: 4 attempts), a refused value fails the job
+    on its first attempt: the files engine, the dataframe engine and a ``score`` action.
+
+    The files engine's retries refuse to start; on the DataFrame paths a retry may start
+    before the driver cancels the stage, but it is stopped before its model call ends."""
     done = subprocess.run(
         [sys.executable, "-c", RETRY_SCRIPT, str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True, text=True, timeout=600, env=child_env,
         cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULT ") :])
-    assert result["error"] == "InvalidInputError", result
-    retried = [call for call in result["calls"] if not call.endswith("-0")]
-    assert result["calls"] and retried == [], result  # no task scored again (4 attempts before)
-    assert result["out"] is False, result
+    results = json.loads(lines[-1][len("RESULT ") :])
+    assert set(results) == {"files", "dataframe", "score"}
+    for path, result in results.items():
+        assert result["error"] == "InvalidInputError", (path, result)
+        completed = [call for call in result["calls"] if not call.startswith("start-")]
+        retried = [call for call in completed if not call.endswith("-0")]
+        assert completed and retried == [], (path, result)  # 4 attempts before
+        started = {int(call.rsplit("-", 1)[1]) for call in result["calls"]}
+        assert max(started) <= 1, (path, result)  # at most one retry began, none ended
+        assert result["out"] is False, (path, result)

@@ -15,21 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.exceptions import (
-    InputFileError,
-    InvalidInputError,
-    ModelLoadError,
-    SchemaMismatchError,
-    ToolkitError,
-    UnsupportedMethodError,
-    first_line,
-)
+from toolkit.exceptions import DETERMINISTIC, InputFileError, ToolkitError, first_line
 from toolkit.files.commit import Commit, publish, record_failure, recorded_failure
 from toolkit.files.plan import Fragment
 from toolkit.scoring.worker import ScoreRequest
 
 __all__ = [
-    "DETERMINISTIC",
     "STATS_DDL",
     "FileJob",
     "FileSpec",
@@ -40,10 +31,6 @@ __all__ = [
 ]
 
 STATS_DDL = "fragment long, rows_in long, rows_out long, rows_invalid long"
-# Errors a retry cannot fix: the same data and model fail the same way on every attempt.
-DETERMINISTIC = (
-    InputFileError, InvalidInputError, ModelLoadError, SchemaMismatchError, UnsupportedMethodError,
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,7 +61,7 @@ class FileJob:
 def run_tasks(job: FileJob, task_ids: Iterable[int]) -> Iterator[dict[str, int]]:
     """Score every fragment of the given tasks; one stats row per fragment.
 
-    An error retrying cannot fix (:data:`DETERMINISTIC`) is recorded in the staging
+    An error retrying cannot fix (:data:`toolkit.exceptions.DETERMINISTIC`) is recorded in the staging
     area before it is raised, and any attempt that finds such a record raises it at
     once instead of scoring (:func:`toolkit.files.commit.record_failure`).
     """

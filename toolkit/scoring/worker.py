@@ -105,9 +105,13 @@ class ScoreRequest:
     def shipped(self, spark: Any) -> ScoreRequest:
         """This scorer as it should travel in ``spark``'s plans: on classic Spark a large
         model becomes a broadcast, fetched once per executor rather than sent with every
-        task. Spark Connect has no broadcasts; the bytes travel in the plan there."""
+        task. Spark Connect has no broadcasts; the bytes travel in the plan there. On a
+        session that retries tasks, an error no retry can fix stops the job at once
+        (:mod:`toolkit.scoring.fail_fast`)."""
+        from toolkit.scoring.fail_fast import watch
         from toolkit.session.api import is_connect
 
+        watch(spark)
         small = not isinstance(self.blob, bytes) or len(self.blob) < BROADCAST_BYTES
         if small or is_connect(spark):
             return self
