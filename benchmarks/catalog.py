@@ -13,6 +13,7 @@ from benchmarks.paths import (
     Limit,
     MLlib,
     MLlibNoAssembly,
+    ScoreAuto,
     ScoreDataFrame,
     ScoreFiles,
     ScoringPath,
@@ -21,7 +22,7 @@ from benchmarks.peers import MlflowUDF, PredictBatchUDF
 
 __all__ = ["make_path"]
 
-_CLASSES = (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreFiles, Limit, HandOverFloor, MlflowUDF,
+_CLASSES = (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreAuto, ScoreFiles, Limit, HandOverFloor, MlflowUDF,
             PredictBatchUDF)  # fmt: skip
 
 

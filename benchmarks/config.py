@@ -38,10 +38,13 @@ MODELS = ("logistic_regression", "linear_regression", "random_forest", "gbt", "k
 #: Scoring paths (:mod:`benchmarks.paths`). ``mllib_no_assembly`` runs in memory mode only and
 #: measures the VectorAssembler tax; ``score_files`` is file-only by nature;
 #: ``handover_floor`` scores nothing: it is the cost of handing the features to Python.
+#: ``score`` is the default engine (an Arrow UDF, scikit-learn's own values); ``score_auto``
+#: is ``engine="auto"`` (Spark expressions where the native engine compiles the model).
 PATHS = (
     "mllib",
     "mllib_no_assembly",
     "score",
+    "score_auto",
     "score_files",
     "mlflow_udf",
     "predict_batch_udf",

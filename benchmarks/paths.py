@@ -132,15 +132,26 @@ class MLlibNoAssembly(SparkPath):
 
 
 class ScoreDataFrame(SparkPath):
-    """``toolkit.score``: the DataFrame path (mapInArrow)."""
+    """``toolkit.score`` with its default engine: an Arrow UDF scoring with the model itself
+    (scikit-learn's own values, to the last bit)."""
 
     name, kind, label = "score", "ours", "toolkit.score"
+    engine = "python"
 
     def frame(self, case: Case, source: Any) -> Any:
         import toolkit as tk
 
-        scored = tk.score(case.fitted.sklearn, source.select("id", *case.features))
+        features = source.select("id", *case.features)
+        scored = tk.score(case.fitted.sklearn, features, engine=self.engine)
         return scored.select("id", "prediction")
+
+
+class ScoreAuto(ScoreDataFrame):
+    """``toolkit.score(engine="auto")``: Spark expressions for the models the native engine
+    compiles (linear models, k-means and their preprocessing), the Arrow UDF otherwise."""
+
+    name, label = "score_auto", "toolkit.score, engine auto"
+    engine = "auto"
 
 
 class HandOverFloor(SparkPath):

@@ -25,6 +25,7 @@ LABELS = {
     "mllib": "MLlib transform (+ VectorAssembler)",
     "mllib_no_assembly": "MLlib transform, pre-assembled",
     "score": "toolkit.score (DataFrame)",
+    "score_auto": "toolkit.score, engine auto (native where it compiles)",
     "score_files": "toolkit.score_files (files)",
     "mlflow_udf": "mlflow spark_udf",
     "predict_batch_udf": "predict_batch_udf",
@@ -83,6 +84,8 @@ def derive(summaries: list[dict[str, Any]], *, cores: int) -> list[dict[str, Any
 TARGETS = (
     # (what, path, against, families, required, measure)
     ("DataFrame path vs MLlib, linear models", "score", "mllib", ("linear",), 1.0, "ratio"),
+    ("engine auto vs MLlib, linear models", "score_auto", "mllib", ("linear",), 1.3, "ratio"),
+    ("engine auto vs MLlib, k-means", "score_auto", "mllib", ("clustering",), 1.0, "ratio"),
     ("DataFrame path vs MLlib, tree ensembles", "score", "mllib", ("trees",), 2.0, "ratio"),
     ("file path vs MLlib", "score_files", "mllib", None, 3.0, "ratio"),
     ("file path vs the limit", "score_files", "limit", None, 0.85, "efficiency"),

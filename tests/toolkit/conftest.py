@@ -89,7 +89,8 @@ def demo_run(tmp_path_factory, session_child_env) -> DemoRun:
     env = {k: v for k, v in session_child_env.items() if not k.startswith("MLFLOW_")}
     rows, train_rows = 20_000, 2_000
     done = subprocess.run(
-        [*scaleout_command(), "demo", "--rows", str(rows), "--train-rows", str(train_rows)],
+        [*scaleout_command(), "demo", "--rows", str(rows), "--train-rows", str(train_rows),
+         "--repeat", "1"],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     return DemoRun(done, cwd, rows)

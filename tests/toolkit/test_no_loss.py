@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 import subprocess
 import sys
 import time
@@ -213,30 +212,32 @@ class TestBothEngines:
 
 @pytest.mark.slow
 def test_a_straggler_publishing_after_the_failure_leaves_nothing_behind(spark, frame, tmp_path):
-    """One task fails while the other still runs and publishes later; 20 seeded timings.
+    """One task fails while the other still runs and publishes later, at 6 delays from
+    0 to 0.6 s (before, during and after the failing task's end).
 
-    Runs 0-9 fail into a new destination with ``mode="error"``: each one proceeding
+    Runs 0-5 fail into a new destination with ``mode="error"``: each one proceeding
     (failing on the marker, not refused) proves the one before left nothing behind.
-    Runs 10-19 fail as overwrites of a complete output, which must not change.
+    Runs 6-11 fail as overwrites of a complete output, which must not change.
     """
     bad = frame.copy()
     bad.loc[bad["id"] == 4, "x0"] = 1e6  # in part=0 only
     source = write_table(tmp_path / "in", bad)
     out = tmp_path / "out"
-    timing = random.Random(20260501)
+    delays = [0.0, 0.12, 0.24, 0.36, 0.48, 0.6]
     before: dict[str, bytes] = {}
-    for run in range(20):
-        if run == 10:  # the next run into the destination proceeds, and succeeds
+    for run in range(2 * len(delays)):
+        overwrite = run >= len(delays)
+        if run == len(delays):  # the next run into the destination proceeds, and succeeds
             report = tk.score_files(FailsOnMarker(), source, out, mode="error", spark=spark)
             assert report.rows_out == 600 and leftovers(tmp_path) == []
             before = snapshot(out)
         flag = str(tmp_path / f"failed-{run}")
-        model = FailsOnMarker(marker=1e6, flag=flag, delay=timing.uniform(0.0, 0.6))
-        mode = "overwrite" if run >= 10 else "error"
+        model = FailsOnMarker(marker=1e6, flag=flag, delay=delays[run % len(delays)])
         with pytest.raises(tk.ScoringJobError, match="marker row"):
-            tk.score_files(model, source, out, mode=mode, spark=spark)
+            tk.score_files(model, source, out, mode="overwrite" if overwrite else "error",
+                           spark=spark)  # fmt: skip
         assert leftovers(tmp_path) == [], f"run {run}: a staging area was left behind"
-        if run < 10:
+        if not overwrite:
             assert not out.exists(), f"run {run}: the failed job left its destination"
         else:
             assert snapshot(out) == before, f"run {run}: the old output changed"
@@ -330,7 +331,7 @@ class Counting(LogisticRegression):
         return super().predict(X)
 
 
-RETRY_SECONDS = 5
+RETRY_SECONDS = 4
 root = sys.argv[1]
 rng = np.random.default_rng(0)
 frame = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])

@@ -201,3 +201,17 @@ def test_batch_size_changes_nothing_but_batching(spark, models, frame):
         as_matrix(out.sort_values("id"), spec),
         local_output(models["forest"], "predict_proba", frame),
     )
+
+
+def test_pandas_keep_gives_null_probabilities_for_refused_rows():
+    """A refused row's struct output is null in every field, not 0.0 (the struct's nulls
+    must survive the split into ``probability.<class>`` columns)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame({"a": [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0]})
+    model = LogisticRegression().fit(X, [0, 1, 0, 1])
+    bad = X.assign(a=[0.0, np.nan, 2, 3])
+    out = tk.score(model, bad, method="predict_proba", handle_invalid="keep")
+    assert out[["probability.0", "probability.1"]].iloc[1].isna().all()
+    expected = model.predict_proba(X.iloc[[0, 2, 3]])
+    np.testing.assert_array_equal(out[["probability.0", "probability.1"]].iloc[[0, 2, 3]], expected)

@@ -14,9 +14,10 @@ from typing import Any
 
 from toolkit._typing import ColumnNames
 from toolkit.bridge import frame_kind
-from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
+from toolkit.exceptions import InvalidOptionError, SchemaMismatchError, UnsupportedModelError
 from toolkit.models.api import load_model, model_bytes
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
+from toolkit.scoring.fail_fast import watch
 from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
 from toolkit.scoring.schema import column, output_spec
 from toolkit.scoring.worker import ScoreRequest, remember
@@ -41,6 +42,7 @@ def make_request(
     output_col: str | None = None,
     handle_invalid: str = "error",
     batch_size: int | None = None,
+    engine: str = "python",
 ) -> ScoreRequest:
     """Check the request on the driver and package the model for the workers.
 
@@ -55,6 +57,7 @@ def make_request(
         output_col=output_col,
         handle_invalid=handle_invalid,
         batch_size=batch_size,
+        engine=engine,
     )
     model = load_model(model)
     spec = output_spec(model, method, output_col)
@@ -65,7 +68,9 @@ def make_request(
     # model's content fingerprint, which is what users see (toolkit.models.fingerprint).
     key = hashlib.sha256(blob).hexdigest()
     remember(key, model)
-    return ScoreRequest(blob, key, tuple(names), spec, handle_invalid, named, method, batch_size)
+    return ScoreRequest(
+        blob, key, tuple(names), spec, handle_invalid, named, method, batch_size, engine
+    )
 
 
 def score(
@@ -77,6 +82,7 @@ def score(
     output_col: str | None = None,
     handle_invalid: str = "error",
     batch_size: int | None = None,
+    engine: str = "python",
 ) -> Any:
     """Score ``data`` with ``model``; return the same kind of frame with the output appended.
 
@@ -95,6 +101,13 @@ def score(
     batch_size : int, optional
         Rows per model call on Spark: at most Spark's Arrow batch
         (``spark.sql.execution.arrow.maxRecordsPerBatch``, 50,000 in :func:`toolkit.session.api`).
+    engine : {"python", "auto", "native"}
+        For Spark and pandas-on-Spark frames. ``python`` (default): Python workers call
+        the model, giving scikit-learn's values to the last bit. ``native``: the model
+        compiled into Spark expressions (linear models, k-means and their preprocessing;
+        no Python worker), equal to scikit-learn's values within 1e-12 relative (labels
+        exactly); ``UnsupportedModelError`` for a step it cannot compile. ``auto``: native
+        when every step compiles, else python. pandas frames are scored by the model.
 
     Examples
     --------
@@ -109,6 +122,7 @@ def score(
         output_col=output_col,
         handle_invalid=handle_invalid,
         batch_size=batch_size,
+        engine=engine,
     )
     return score_with(scorer, data)
 
@@ -274,6 +288,10 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
     check_output_free(scorer, data.columns)
+    plan = _native_plan(scorer, data.schema)
+    if plan is not None:
+        watch(data.sparkSession)  # a refused row stops the job on its first attempt
+        return plan.apply(scorer, data)
     scorer = scorer.shipped(data.sparkSession)
     spec, features = scorer.spec, list(scorer.features)
     types = {field.name: field.dataType for field in data.schema.fields}
@@ -292,6 +310,20 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
     if scorer.handle_invalid == "keep":
         out = out.withColumn(scorer.error_col, F.col(f"{scored}.error"))
     return out.drop(scored)
+
+
+def _native_plan(scorer: ScoreRequest, schema: Any) -> Any:
+    """The model compiled into Spark expressions, or None to score in Python."""
+    from toolkit.native.plan import compile_request
+
+    if scorer.engine == "python":
+        return None
+    try:
+        return compile_request(scorer, schema)
+    except UnsupportedModelError:
+        if scorer.engine == "native":
+            raise
+        return None
 
 
 def _arrow_udf(
@@ -362,7 +394,8 @@ def _arrow_to_pandas(scorer: ScoreRequest, values: Any, index: Any) -> Any:
 
     spec = scorer.spec
     if spec.fields:
-        columns = {col: values.field(i).to_pandas() for i, col in enumerate(spec.pandas_columns())}
+        fields = values.flatten()  # unlike .field(i), keeps the struct's nulls (refused rows)
+        columns = {col: fields[i].to_pandas() for i, col in enumerate(spec.pandas_columns())}
     else:
         columns = {spec.column: values.to_pandas()}
     frame = pd.DataFrame(columns)

@@ -27,6 +27,7 @@ from toolkit.exceptions import InvalidOptionError
 
 __all__ = [
     "HANDLE_INVALID",
+    "SCORING_ENGINES",
     "WRITE_MODES",
     "check_batch_size",
     "check_file_options",
@@ -35,6 +36,10 @@ __all__ = [
 ]
 
 HANDLE_INVALID = ("error", "skip", "keep")
+# How a Spark frame is scored: in Python workers by the model ("python", the default),
+# compiled into Spark expressions ("native", else UnsupportedModelError) or native when
+# every step compiles ("auto").
+SCORING_ENGINES = ("python", "auto", "native")
 WRITE_MODES = ("error", "overwrite")  # what score_files does with an existing destination
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -45,6 +50,7 @@ def check_options(
     output_col: Any,
     handle_invalid: Any,
     batch_size: Any,
+    engine: Any = "python",
 ) -> list[str] | None:
     """Validate the shared scoring options; return ``features`` as a list (or None).
 
@@ -63,6 +69,10 @@ def check_options(
             "Leave it out for the default (prediction, probability, ...)."
         )
     check_batch_size(batch_size)
+    if engine not in SCORING_ENGINES:
+        raise InvalidOptionError(
+            f"engine must be one of {', '.join(SCORING_ENGINES)}; got {engine!r}."
+        )
     return _feature_list(features)
 
 

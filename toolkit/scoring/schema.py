@@ -146,7 +146,7 @@ def output_spec(model: Any, method: str, output_col: str | None = None) -> Outpu
             return OutputSpec(method, column, _leaf_of(np.asarray(classes)))
         if kind in {"clusterer", "outlier_detector"}:
             return OutputSpec(method, column, "bigint")
-        outputs = getattr(_final_step(model), "n_outputs_", 1)
+        outputs = _outputs(_final_step(model))
         return OutputSpec(method, column, "array<double>" if outputs > 1 else "double")
     if method in {"predict_proba", "predict_log_proba"}:
         return OutputSpec(method, column, "double", _class_names(model, method))
@@ -159,6 +159,16 @@ def output_spec(model: Any, method: str, output_col: str | None = None) -> Outpu
     except Exception:  # no feature names out: an array of doubles
         return OutputSpec(method, column, "array<double>")
     return OutputSpec(method, column, "double", names)
+
+
+def _outputs(estimator: Any) -> int:
+    """How many targets a fitted regressor predicts: ``n_outputs_``, or the rows of a
+    linear model's 2-D ``coef_`` (``LinearRegression`` fit on several targets)."""
+    outputs = getattr(estimator, "n_outputs_", None)
+    if outputs is not None:
+        return int(outputs)
+    coef = np.asarray(getattr(estimator, "coef_", 0.0))
+    return int(coef.shape[0]) if coef.ndim == 2 else 1
 
 
 def check_method(model: Any, method: str) -> None:

@@ -93,6 +93,7 @@ class ScoreRequest:
     named: bool = True  # the model was fit on a DataFrame (it has feature_names_in_)
     method: str = "predict"
     batch_size: int | None = None  # rows per model call; None: the entry point's default
+    engine: str = "python"  # Spark frames: Python workers, or Spark expressions (toolkit.native)
 
     @property
     def error_col(self) -> str:

@@ -1,0 +1,139 @@
+"""The last step of a model as Spark expressions: linear models and k-means.
+
+The formulas are scikit-learn's own: ``X @ coef_.T + intercept_`` for every linear
+model; the logistic function (binary) or softmax with the maximum subtracted
+(multinomial) for ``LogisticRegression.predict_proba``; ``argmax`` with the first
+maximum winning for ``predict``; ``||c||^2 - 2 x.c`` (its ``argmin``) for
+``KMeans.predict`` and ``sqrt(max(-2 x.c + ||x||^2 + ||c||^2, 0))`` for
+``KMeans.transform``.
+
+Examples
+--------
+>>> sorted(REGRESSORS)[:3]
+['ElasticNet', 'ElasticNetCV', 'HuberRegressor']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from toolkit.native.block import Block, Trace, add_finite_checks, unsupported
+
+__all__ = ["CLASSIFIERS", "CLUSTERERS", "REGRESSORS", "outputs"]
+
+REGRESSORS = {
+    "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV",
+    "SGDRegressor", "LinearSVR", "HuberRegressor",
+}  # fmt: skip
+CLASSIFIERS = {"LogisticRegression", "LogisticRegressionCV", "LinearSVC", "SGDClassifier",
+               "RidgeClassifier", "Perceptron"}  # fmt: skip
+CLUSTERERS = {"KMeans", "MiniBatchKMeans"}
+
+
+def outputs(model: Any, method: str, block: Block, trace: Trace) -> list[Any]:
+    """The values of ``model.<method>`` on ``block``: one expression per output column."""
+    name = type(model).__name__
+    if type(model).__module__.split(".")[0] != "sklearn":
+        raise unsupported(model, "it has no native translation")
+    call = getattr(model, method, None)
+    columns = block.numeric(model)
+    if call is None:
+        raise unsupported(model, f"it has no {method}")
+    add_finite_checks(trace, call, columns)
+    if name in REGRESSORS and method == "predict":
+        return _linear(columns, model.coef_, model.intercept_)
+    if name in CLASSIFIERS:
+        return _classifier(model, method, columns, trace)
+    if name in CLUSTERERS and method in ("predict", "transform"):
+        return _kmeans(model, method, columns, trace)
+    raise unsupported(model, f"{method} has no native translation")
+
+
+def _dot(columns: list[Any], weights: Any, intercept: float) -> Any:
+    from pyspark.sql import functions as F
+
+    total = None
+    for column, weight in zip(columns, weights, strict=True):
+        term = column * F.lit(float(weight))
+        total = term if total is None else total + term
+    if total is None:
+        total = F.lit(0.0)
+    return total + F.lit(float(intercept))
+
+
+def _linear(columns: list[Any], coef: Any, intercept: Any) -> list[Any]:
+    """``X @ coef.T + intercept``: one expression per output (target or class)."""
+    coef = np.atleast_2d(np.asarray(coef, dtype=float))
+    intercept = np.broadcast_to(np.asarray(intercept, dtype=float), (coef.shape[0],))
+    return [_dot(columns, row, b) for row, b in zip(coef, intercept, strict=True)]
+
+
+def _first_max(values: list[Any], labels: list[Any]) -> Any:
+    """The label of the first largest value (numpy's argmax)."""
+    from pyspark.sql import functions as F
+
+    top = F.greatest(*values)
+    expr = F.when(values[0] == top, labels[0])
+    for value, label in zip(values[1:], labels[1:], strict=True):
+        expr = expr.when(value == top, label)
+    return expr
+
+
+def _classifier(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
+    from pyspark.sql import functions as F
+
+    scores = trace.share(_linear(columns, model.coef_, model.intercept_))
+    labels = [F.lit(v.item() if isinstance(v, np.generic) else v) for v in model.classes_]
+    if method == "decision_function":
+        return scores
+    if method == "predict":
+        if len(scores) == 1:
+            return [F.when(scores[0] > F.lit(0.0), labels[1]).otherwise(labels[0])]
+        return [_first_max(scores, labels)]
+    if type(model).__name__ not in ("LogisticRegression", "LogisticRegressionCV"):
+        raise unsupported(model, f"{method} has no native translation")
+    if len(scores) == 1:  # binary: the logistic function, [1 - p, p]
+        (p,) = trace.share([F.lit(1.0) / (F.lit(1.0) + F.exp(-scores[0]))])
+        probabilities = [F.lit(1.0) - p, p]
+    else:  # multinomial: softmax with the row's maximum subtracted first
+        (top,) = trace.share([F.greatest(*scores)])
+        exps = trace.share([F.exp(s - top) for s in scores])
+        total = exps[0]
+        for e in exps[1:]:
+            total = total + e
+        (total,) = trace.share([total])
+        probabilities = [e / total for e in exps]
+    if method == "predict_proba":
+        return probabilities
+    if method == "predict_log_proba":
+        return [F.log(p) for p in probabilities]
+    raise unsupported(model, f"{method} has no native translation")
+
+
+def _kmeans(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
+    from pyspark.sql import functions as F
+
+    centers = np.asarray(model.cluster_centers_, dtype=float)
+    dots = trace.share([_dot(columns, c, 0.0) for c in centers])
+    norms = np.einsum("ij,ij->i", centers, centers)
+    if method == "predict":
+        distances = trace.share(
+            [F.lit(float(n)) - F.lit(2.0) * d for n, d in zip(norms, dots, strict=True)]
+        )
+        (least,) = trace.share([F.least(*distances)])
+        expr = F.when(distances[0] == least, F.lit(0))
+        for i, distance in enumerate(distances[1:], start=1):
+            expr = expr.when(distance == least, F.lit(i))
+        return [expr.cast("bigint")]
+    square = None
+    for column in columns:
+        term = column * column
+        square = term if square is None else square + term
+    (square,) = trace.share([square])
+    out = []
+    for norm, dot in zip(norms, dots, strict=True):
+        distance = (F.lit(-2.0) * dot + square) + F.lit(float(norm))
+        out.append(F.sqrt(F.greatest(distance, F.lit(0.0))))
+    return out
