@@ -24,6 +24,7 @@ from toolkit.cli.info import add_info
 from toolkit.cli.model import add_model
 from toolkit.cli.output import library_output
 from toolkit.cli.score import add_score
+from toolkit.cli.serve import add_serve
 from toolkit.cli.words import one_line, one_line_warnings, to_flags
 from toolkit.exceptions import ToolkitError
 
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaleout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (add_info, _add_check, add_score, add_model, _add_demo, _add_bench):
+    for add in (add_info, _add_check, add_score, add_serve, add_model, _add_demo, _add_bench):
         add(commands)
     add_completion(commands).set_defaults(root_parser=parser)
     return parser

@@ -1,0 +1,161 @@
+"""``export_onnx``: a scored model out of Spark as an exactness-checked ONNX file; and the
+pieces ``scaleout serve`` puts together (runtime choice, metadata, the server).
+
+Examples
+--------
+>>> report = tk.export_onnx("models:/churn@champion", "churn.onnx")  # doctest: +SKIP
+>>> report.precision, report.agreement.max_diff                      # doctest: +SKIP
+('double', {'predict': 0.0, 'predict_proba': 2.2e-16})
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit._typing import PathLike, Trusted
+from toolkit.exceptions import ExportError, InvalidOptionError
+from toolkit.serving.agreement import Agreement, check_agreement
+from toolkit.serving.export import convert, describe, with_metadata
+from toolkit.serving.signature import Signature, signature, synthesise
+
+__all__ = ["RUNTIMES", "OnnxExport", "build_runtime", "export_onnx", "prepare_export"]
+
+RUNTIMES = ("auto", "onnx", "sklearn")
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """A checked export: the ONNX bytes (scaleout metadata included), where they were
+    written (None when kept in memory), and what the check found."""
+
+    onnx_bytes: bytes
+    path: Path | None
+    precision: str
+    outputs: dict[str, str]
+    signature: Signature
+    agreement: Agreement
+    metadata: dict[str, str]
+
+
+def export_onnx(
+    model: Any, path: PathLike, *, sample: Any = None, trusted: Trusted = False
+) -> OnnxExport:
+    """Convert ``model`` to ONNX, check it against scikit-learn row by row, write ``path``.
+
+    Labels must be identical and probabilities / regression values within 1e-6; the
+    file's ``metadata_props`` record the model fingerprint, features and their types,
+    and the output schema ``tk.score`` uses (``scaleout.*`` keys).
+
+    Parameters
+    ----------
+    model : fitted estimator, or anything :func:`toolkit.load_model` takes
+        An estimator, a ``.skops`` file or an MLflow URI such as ``models:/churn@champion``.
+    path : str or path
+        Where to write the ``.onnx`` file (written only after the check passed).
+    sample : pandas.DataFrame, optional
+        Rows to check on. Default: rows synthesised from the model's input signature
+        (see :mod:`toolkit.serving.signature`).
+    trusted : bool or list of str
+        Passed to :func:`toolkit.load_model` for pickle files and unknown skops types.
+
+    Returns
+    -------
+    OnnxExport
+        The bytes, precision (``double`` or ``float32``), outputs and agreement found.
+
+    Raises
+    ------
+    ExportError
+        skl2onnx cannot convert a step, or the export disagrees with scikit-learn.
+    MissingDependencyError
+        skl2onnx, onnx or onnxruntime is not installed (``pip install "scaleout[serve]"``).
+
+    Examples
+    --------
+    >>> tk.export_onnx(pipeline, "churn.onnx", sample=customers.head(5000))  # doctest: +SKIP
+    """
+    export = prepare_export(model, sample=sample, trusted=trusted)
+    target = Path(os.fspath(path))
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(export.onnx_bytes)
+    os.replace(partial, target)
+    return OnnxExport(
+        export.onnx_bytes, target, export.precision, export.outputs, export.signature,
+        export.agreement, export.metadata,
+    )  # fmt: skip
+
+
+def prepare_export(model: Any, *, sample: Any = None, trusted: Trusted = False) -> OnnxExport:
+    """:func:`export_onnx` without writing: the checked export, in memory."""
+    from toolkit import __version__
+    from toolkit.models.api import fingerprint, load_model
+    from toolkit.scoring.schema import output_spec
+
+    model = load_model(model, trusted=trusted)
+    sig = signature(model, sample)
+    converted = convert(model, sig)
+    rows = sample if sample is not None else synthesise(sig)
+    agreement = check_agreement(
+        model, converted, sig, rows, data="sample" if sample is not None else "synthesised"
+    )
+    outputs = {}
+    for method, onnx_name in converted.outputs.items():
+        spec = output_spec(model, method)
+        outputs[method] = {
+            "onnx_output": onnx_name, "column": spec.column, "type": spec.ddl,
+            "leaf": spec.leaf, "fields": list(spec.fields),
+        }  # fmt: skip
+    metadata = {
+        "scaleout.version": __version__,
+        "scaleout.fingerprint": fingerprint(model),
+        "scaleout.model": describe(model),
+        "scaleout.features": json.dumps(list(sig.features)),
+        "scaleout.feature_types": json.dumps(sig.types),
+        "scaleout.signature": sig.to_json(),
+        "scaleout.precision": converted.precision,
+        "scaleout.outputs": json.dumps(outputs),
+        "scaleout.agreement": json.dumps(
+            {"rows": agreement.rows, "data": agreement.data, "max_abs_diff": agreement.max_diff}
+        ),
+    }
+    onnx_bytes = with_metadata(converted.onnx_bytes, metadata)
+    return OnnxExport(
+        onnx_bytes, None, converted.precision, converted.outputs, sig, agreement, metadata
+    )
+
+
+def build_runtime(
+    model: Any, *, runtime: str = "auto", sample: Any = None
+) -> tuple[Any, str | None]:
+    """The runtime to serve ``model`` with, and why ONNX was not used (None when it was,
+    or was not asked for).
+
+    ``auto``: onnxruntime when the export passed its agreement check, else scikit-learn;
+    ``onnx``: onnxruntime or an :class:`ExportError`; ``sklearn``: scikit-learn.
+
+    Examples
+    --------
+    >>> served, why_not = build_runtime(model, runtime="auto")  # doctest: +SKIP
+    """
+    from toolkit.serving.runtime import OnnxRuntime, SklearnRuntime
+
+    if runtime not in RUNTIMES:
+        raise InvalidOptionError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
+    fallback = SklearnRuntime(model)
+    if runtime == "sklearn":
+        return fallback, None
+    try:
+        export = prepare_export(model, sample=sample)
+    except ExportError as exc:
+        if runtime == "onnx":
+            raise
+        return fallback, str(exc)
+    served = OnnxRuntime(
+        export.onnx_bytes, export.signature, export.outputs, precision=export.precision,
+        fallback=fallback, strict=runtime == "onnx",
+    )  # fmt: skip
+    return served, None

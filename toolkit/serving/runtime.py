@@ -1,0 +1,230 @@
+"""Two runtimes behind one small interface: score a pandas frame the way ``tk.score`` does,
+with scikit-learn or with onnxruntime, and give the outputs as JSON-ready records.
+
+Both check a request with the scoring machinery itself (:func:`toolkit.scoring.api.make_request`,
+:func:`~toolkit.scoring.checks.check_columns`, :func:`~toolkit.scoring.api.check_output_free`),
+so a bad request gets the message ``tk.score`` gives. The onnxruntime runtime answers
+only rows it can vouch for (finite numbers, values the model's encoders know);
+a request with any other row is answered by scikit-learn, which refuses, skips or keeps
+such rows exactly as ``tk.score`` does. Methods the export does not cover go to
+scikit-learn too, unless the runtime is ``strict`` (``--runtime onnx``).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from sklearn.linear_model import LogisticRegression
+>>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+>>> runtime = SklearnRuntime(LogisticRegression().fit(X, ["no", "no", "yes", "yes"]))
+>>> runtime.predict(X.iloc[:1], method="predict").records
+[{'prediction': 'no'}]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from toolkit.exceptions import UnsupportedMethodError
+from toolkit.scoring.api import check_output_free, make_request, score_with
+from toolkit.scoring.checks import check_columns, numeric_columns
+from toolkit.scoring.schema import OutputSpec
+from toolkit.scoring.worker import ScoreRequest
+from toolkit.serving.export import session_for
+from toolkit.serving.signature import Signature
+
+__all__ = ["OnnxRuntime", "Prediction", "Runtime", "SklearnRuntime", "json_value"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to one request: output column names, the positions of the request rows
+    answered (``handle_invalid="skip"`` drops refused ones), one record per answered row
+    (struct outputs as objects keyed by field), which runtime answered and, when serving
+    follows a registry alias, which version."""
+
+    columns: tuple[str, ...]
+    rows: list[int]
+    records: list[dict[str, Any]]
+    runtime: str
+    version: str | None = None  # the registry version that answered (alias following)
+    fingerprint: str | None = None
+
+
+class Runtime(Protocol):
+    """What the HTTP app needs from a runtime."""
+
+    name: str
+
+    @property
+    def methods(self) -> tuple[str, ...]: ...
+
+    def predict(
+        self, frame: Any, *, method: str = "predict", handle_invalid: str = "error"
+    ) -> Prediction: ...
+
+
+class SklearnRuntime:
+    """Score with the scikit-learn model through ``tk.score``'s own local path."""
+
+    name = "sklearn"
+
+    def __init__(self, model: Any) -> None:
+        from toolkit.models.api import SCORING_METHODS
+
+        self.model = model
+        self._requests: dict[tuple[str, str], ScoreRequest] = {}
+        self._methods = tuple(m for m in SCORING_METHODS if hasattr(model, m))
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return self._methods
+
+    def request(self, method: str, handle_invalid: str) -> ScoreRequest:
+        """The checked scoring request for these options, built once per pair."""
+        key = (method, handle_invalid)
+        found = self._requests.get(key)
+        if found is None:
+            found = make_request(self.model, method=method, handle_invalid=handle_invalid)
+            if isinstance(method, str) and isinstance(handle_invalid, str):
+                self._requests[key] = found
+        return found
+
+    def predict(
+        self, frame: Any, *, method: str = "predict", handle_invalid: str = "error"
+    ) -> Prediction:
+        request = self.request(method, handle_invalid)
+        scored = score_with(request, frame)
+        spec = request.spec
+        positions = [int(i) for i in frame.index.get_indexer(scored.index)]
+        if spec.fields:
+            matrix = scored[spec.pandas_columns()].to_numpy(dtype=object)
+            values = [_struct(spec, row) for row in matrix]
+        else:
+            values = [json_value(v, spec.leaf) for v in scored[spec.column].to_numpy(dtype=object)]
+        records: list[dict[str, Any]] = [{spec.column: v} for v in values]
+        columns = [spec.column]
+        if handle_invalid == "keep":
+            columns.append(request.error_col)
+            for record, reason in zip(records, scored[request.error_col], strict=True):
+                record[request.error_col] = None if _missing(reason) else str(reason)
+        return Prediction(tuple(columns), positions, records, self.name)
+
+
+class OnnxRuntime:
+    """Score with onnxruntime; hand anything it cannot vouch for to ``fallback``."""
+
+    name = "onnx"
+
+    def __init__(
+        self,
+        onnx_bytes: bytes,
+        sig: Signature,
+        outputs: dict[str, str],
+        *,
+        precision: str,
+        fallback: SklearnRuntime,
+        strict: bool = False,
+    ) -> None:
+        self.session = session_for(onnx_bytes)  # as the agreement check ran it
+        self.sig, self.outputs, self.precision = sig, dict(outputs), precision
+        self.fallback, self.strict = fallback, strict
+        self._known = {name: set(values) for name, values in sig.categories.items()}
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.outputs) if self.strict else self.fallback.methods
+
+    def predict(
+        self, frame: Any, *, method: str = "predict", handle_invalid: str = "error"
+    ) -> Prediction:
+        if method not in self.outputs:
+            if self.strict:
+                raise UnsupportedMethodError(
+                    f"The ONNX export answers {', '.join(self.outputs)}; got method={method!r}. "
+                    "Choose one of those, or serve with scikit-learn (--runtime sklearn or auto)."
+                )
+            return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
+        request = self.fallback.request(method, handle_invalid)  # options checked as score does
+        check_columns(self.fallback.model, request.features, numeric_columns(frame))
+        check_output_free(request, frame.columns)
+        if not self._vouch(frame):
+            return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
+        feed = self.sig.feed(frame, precision=self.precision)
+        try:
+            (out,) = self.session.run([self.outputs[method]], feed)
+        except Exception:  # onnxruntime refused (e.g. an encoder's unknown value): sklearn says why
+            return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
+        spec = request.spec
+        if spec.fields:
+            values = [_struct(spec, row) for row in np.asarray(out).reshape(len(frame), -1)]
+        else:
+            values = [json_value(v, spec.leaf) for v in np.asarray(out).reshape(len(frame))]
+        records: list[dict[str, Any]] = [{spec.column: v} for v in values]
+        columns = [spec.column]
+        if handle_invalid == "keep":
+            columns.append(request.error_col)
+            for record in records:
+                record[request.error_col] = None
+        return Prediction(tuple(columns), list(range(len(frame))), records, self.name)
+
+    def _vouch(self, frame: Any) -> bool:
+        """True when every row is one the export was checked on: finite numbers, known strings."""
+        for name, kind in zip(self.sig.features, self.sig.kinds, strict=True):
+            column = frame[name]
+            if kind == "double":
+                try:
+                    numbers = column.to_numpy(dtype=np.float64)
+                except (TypeError, ValueError):
+                    return False
+                if not np.isfinite(numbers).all():
+                    return False
+                known_numbers = self._known.get(name)
+                if known_numbers and not all(float(v) in known_numbers for v in numbers):
+                    return False  # an encoded number the encoder has not seen
+                continue
+            known = self._known.get(name)
+            if not known or not all(isinstance(v, str) and v in known for v in column):
+                return False
+        return True
+
+
+def json_value(value: Any, leaf: str) -> Any:
+    """One output value as JSON: None for missing, else the leaf type's Python value.
+
+    Examples
+    --------
+    >>> json_value(np.int64(3), "bigint"), json_value(float("nan"), "double")
+    (3, None)
+    """
+    if leaf == "array<double>":
+        return None if value is None else [float(v) for v in value]
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if leaf == "double":
+        return float(value)
+    if leaf == "bigint":
+        return int(value)
+    if leaf == "boolean":
+        return bool(value)
+    return str(value)
+
+
+def _struct(spec: OutputSpec, row: Any) -> dict[str, Any] | None:
+    values = [json_value(v, spec.leaf) for v in row]
+    if all(v is None for v in values):
+        return None  # a refused row (handle_invalid="keep"): null, as in Spark
+    return dict(zip(spec.fields, values, strict=True))
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return isinstance(value, float | np.floating) and math.isnan(value)
+    except TypeError:
+        return False
