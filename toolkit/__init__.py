@@ -13,6 +13,7 @@ from toolkit.bridge import to_pandas, to_pandas_on_spark, to_spark
 from toolkit.exceptions import (
     DestinationExistsError,
     DriverMemoryError,
+    ExportError,
     InputFileError,
     InvalidInputError,
     InvalidOptionError,
@@ -27,6 +28,7 @@ from toolkit.exceptions import (
     TrackingError,
     UnsupportedInputError,
     UnsupportedMethodError,
+    UnsupportedModelError,
     UnsupportedPandasAPIError,
     UntrustedModelError,
     worker_errors,
@@ -35,13 +37,17 @@ from toolkit.files.api import ScoreReport, score_files
 from toolkit.models.api import fingerprint, load_model, save_model
 from toolkit.scoring.api import register_udf, score, scoring_udf
 from toolkit.scoring.streaming import score_stream
+from toolkit.serving.api import export_onnx
 from toolkit.session.api import is_connect, session
+from toolkit.tuning.api import parallel_backend, register_spark
+from toolkit.tuning.study import optimize
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DestinationExistsError",
     "DriverMemoryError",
+    "ExportError",
     "InputFileError",
     "InvalidInputError",
     "InvalidOptionError",
@@ -57,12 +63,17 @@ __all__ = [
     "TrackingError",
     "UnsupportedInputError",
     "UnsupportedMethodError",
+    "UnsupportedModelError",
     "UnsupportedPandasAPIError",
     "UntrustedModelError",
     "__version__",
+    "export_onnx",
     "fingerprint",
     "is_connect",
     "load_model",
+    "optimize",
+    "parallel_backend",
+    "register_spark",
     "register_udf",
     "save_model",
     "score",

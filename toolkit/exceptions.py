@@ -15,6 +15,7 @@ arrived and how to fix it.
     ├── SchemaMismatchError(ValueError)       missing columns, wrong types, wrong feature count
     ├── InvalidInputError(ValueError)         the model refused a value (handle_invalid="error")
     ├── UnsupportedMethodError(AttributeError) the model has no such method (predict_proba, ...)
+    ├── UnsupportedModelError(ValueError)      engine="native" and a step it cannot compile
     ├── ModelLoadError(ValueError)            a model file or URI cannot be read
     │   └── UntrustedModelError               pickle without trusted=True, unknown skops types
     ├── InputFileError(ValueError)            an input file is corrupt, empty or lacks a column
@@ -23,6 +24,7 @@ arrived and how to fix it.
     ├── ScoringJobError(RuntimeError)         a distributed scoring job failed
     ├── InvalidOptionError(ValueError)        an option has a value scaleout does not take
     ├── UnsupportedPandasAPIError(NotImplementedError) pandas API not available on Spark
+    ├── ExportError(ValueError)               a model cannot be exported to ONNX exactly (export_onnx)
     └── TrackingError(RuntimeError)           the MLflow store cannot be reached or written, or
                                               has no such registered model or version
 
@@ -44,6 +46,7 @@ __all__ = [
     "DETERMINISTIC",
     "DestinationExistsError",
     "DriverMemoryError",
+    "ExportError",
     "InputFileError",
     "InvalidInputError",
     "InvalidOptionError",
@@ -58,6 +61,7 @@ __all__ = [
     "TrackingError",
     "UnsupportedInputError",
     "UnsupportedMethodError",
+    "UnsupportedModelError",
     "UnsupportedPandasAPIError",
     "UntrustedModelError",
     "first_line",
@@ -97,6 +101,11 @@ class InvalidInputError(ToolkitError, ValueError):
 
 class UnsupportedMethodError(ToolkitError, AttributeError):
     """The model does not implement the requested method."""
+
+
+class UnsupportedModelError(ToolkitError, ValueError):
+    """``engine="native"`` was asked for a model with a step it cannot compile into Spark
+    expressions (the message names the step; ``engine="auto"`` scores it in Python)."""
 
 
 class ModelLoadError(ToolkitError, ValueError):
@@ -159,6 +168,11 @@ class TrackingError(ToolkitError, RuntimeError):
     model or version (``set_alias``)."""
 
 
+class ExportError(ToolkitError, ValueError):
+    """A model cannot be exported to ONNX, or its export disagrees with scikit-learn (the
+    message names the step and the largest difference; serve it with scikit-learn instead)."""
+
+
 class ToolkitAdviceWarning(UserWarning):
     """The call works, but there is a faster or safer way to do it."""
 
@@ -218,6 +232,9 @@ def from_worker_error(exc: BaseException) -> ToolkitError | None:
     >>> err = from_worker_error(RuntimeError("... toolkit.exceptions.InvalidInputError: bad"))
     >>> type(err).__name__, str(err)
     ('InvalidInputError', 'bad')
+    >>> raised = RuntimeError("toolkit.exceptions.InvalidInputError: x SQLSTATE: P0001")
+    >>> str(from_worker_error(raised))  # Spark's error-class tail is not part of the message
+    'x'
     """
     import re
 
@@ -227,4 +244,5 @@ def from_worker_error(exc: BaseException) -> ToolkitError | None:
     cls = globals().get(match.group(1))
     if not (isinstance(cls, type) and issubclass(cls, ToolkitError)):
         return None
-    return cls(match.group(2).strip())
+    message = re.sub(r"\s*SQLSTATE: \w+\s*$", "", match.group(2))  # Spark's error-class tail
+    return cls(message.strip())
