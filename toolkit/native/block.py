@@ -27,6 +27,7 @@ import numpy as np
 from toolkit.exceptions import UnsupportedModelError, first_line
 
 __all__ = [
+    "INF",
     "Block",
     "Trace",
     "add_finite_checks",

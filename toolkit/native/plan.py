@@ -24,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.native.block import Block, Trace, is_infinite, unsupported
+from toolkit.native.block import INF, Block, Trace, unsupported
 from toolkit.native.estimators import outputs
 from toolkit.native.steps import transform
 
 __all__ = ["NativePlan", "compile_request"]
 
 _NUMERIC = {"ByteType", "ShortType", "IntegerType", "LongType", "DoubleType"}
+_ERROR_START = "toolkit.exceptions.InvalidInputError: The model refused a row: "
 _ERROR_END = (
     ". Fix the data, or pass handle_invalid='skip' to drop such rows or "
     "handle_invalid='keep' to keep them with a null prediction."
@@ -59,11 +60,7 @@ class NativePlan:
             if request.handle_invalid == "keep":
                 out = out.withColumn(request.error_col, F.lit(None).cast("string"))
         elif request.handle_invalid == "error":
-            error = F.concat(
-                F.lit("toolkit.exceptions.InvalidInputError: The model refused a row: "),
-                self.reason,
-                F.lit(_ERROR_END),
-            )
+            error = F.concat(F.lit(_ERROR_START), self.reason, F.lit(_ERROR_END))
             out = out.withColumn(
                 spec.column, F.when(refused, F.raise_error(error)).otherwise(value)
             )
@@ -120,11 +117,10 @@ def compile_request(request: Any, schema: Any) -> NativePlan:
             "unknown category depends on the other rows of its batch)",
         )
     (refused,) = trace.share([refused])
-    message = trace.message()
-    reason = F.coalesce(
-        F.concat(diagnosis, message),
-        F.concat(F.lit("a value the model does not know: "), message),
-    )
+    # Each value appears once: Spark computes a repeated subexpression for every row,
+    # even inside a branch that only refused rows take.
+    unexplained = F.lit("a value the model does not know: ")
+    reason = F.concat(F.coalesce(diagnosis, unexplained), trace.message())
     return NativePlan(value, refused, reason, trace)
 
 
@@ -156,30 +152,25 @@ def _diagnosis(features: Any, columns: list[Any], strings: list[bool]) -> Any:
     """The start of the Python path's reason: "column 'a' has a missing value (nan): "
     for the first feature that is missing or infinite (null when none is).
 
-    Built from arrays indexed by that feature's position, so that its code stays small:
-    a large expression in the row loop keeps the JVM from compiling it.
+    One array of tests (missing, +inf, -inf per feature) gives the position of the first
+    that holds, which picks the text from an array of constants: a large expression in
+    the row loop (a CASE per feature) keeps the JVM from compiling the loop.
     """
     from pyspark.sql import functions as F
 
-    bad = [
-        c.isNull() if string else (F.isnan(c) | is_infinite(c))
-        for c, string in zip(columns, strings, strict=True)
-    ]
-    position = F.array_position(F.array(*bad), True).cast("int")
-    name = F.element_at(F.array(*[F.lit(repr(str(n))) for n in features]), position)
-    is_string = F.element_at(F.array(*[F.lit(s) for s in strings]), position)
-    number = F.element_at(
-        F.array(*[F.lit(0.0) if s else c for c, s in zip(columns, strings, strict=True)]),
-        position,
-    )
-    what = (
-        F.when(is_string, F.lit("a missing value (None)"))
-        .when(F.isnan(number), F.lit("a missing value (nan)"))
-        .when(number > 0, F.lit("an infinite value (inf)"))
-        .otherwise(F.lit("an infinite value (-inf)"))
-    )
-    found = F.concat(F.lit("column "), name, F.lit(" has "), what, F.lit(": "))
-    return F.when(position > 0, found)
+    tests, texts = [], []
+    for name, col, string in zip(features, columns, strings, strict=True):
+        start = f"column {str(name)!r} has "
+        if string:
+            tests.append(col.isNull())
+            texts.append(start + "a missing value (None): ")
+            continue
+        tests += [F.isnan(col), col == F.lit(INF), col == F.lit(-INF)]
+        texts += [start + "a missing value (nan): ", start + "an infinite value (inf): ",
+                  start + "an infinite value (-inf): "]  # fmt: skip
+    position = F.array_position(F.array(*tests), True).cast("int")  # 0: none holds
+    choices = F.array(F.lit(None).cast("string"), *[F.lit(t) for t in texts])
+    return F.element_at(choices, position + 1)  # position once (see compile_request)
 
 
 def _typed(spec: Any, values: list[Any], model: Any) -> Any:
