@@ -22,10 +22,18 @@ TEST_CONF = {
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that takes the Spark fixture starts a JVM: it is ``slow``, outside the fast lane."""
+    """Every test that takes the Spark fixture starts a JVM: it is ``slow``, outside the fast
+    lane. An ``own_spark`` test (a child process with its own embedded ``local[2]``, whatever
+    the lane) runs once, in the embedded lane: in the cluster and Connect lanes it would
+    repeat the same run."""
+    other_lane = bool(os.environ.get("SPARK_REMOTE")) or os.environ.get(
+        "SPARK_MASTER", ""
+    ).startswith("spark://")
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+        if other_lane and item.get_closest_marker("own_spark"):
+            item.add_marker(pytest.mark.skip(reason="own_spark: the same run as in the embedded lane"))
 
 
 @pytest.fixture(scope="session")

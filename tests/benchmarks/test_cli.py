@@ -51,6 +51,7 @@ def test_scaleout_bench_hands_its_options_to_the_benchmark(capsys):
     assert "usage: scaleout bench" in capsys.readouterr().out
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_end_to_end_at_tiny_size(tmp_path, child_env):
     env = dict(child_env, PYTHONPATH=str(ROOT))

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_demo_in_an_empty_directory(demo_run):
     """The run (conftest.py's ``demo_run``, shared with test_quiet_cli.py) and what it built."""

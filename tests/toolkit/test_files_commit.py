@@ -221,6 +221,7 @@ FAULT_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_killed_workers_are_retried_without_losing_or_doubling_rows(tmp_path):
     (tmp_path / "in").mkdir()

@@ -367,6 +367,7 @@ print("RESULT " + json.dumps(results))
 """
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_an_error_retrying_cannot_fix_stops_the_job_on_its_first_attempt(tmp_path, child_env):
     """On a master that retries (``local[2,4]``: 4 attempts), a refused value fails the job

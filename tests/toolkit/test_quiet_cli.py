@@ -64,6 +64,7 @@ def files(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_score_is_quiet_and_verbose_shows_spark(files, env):
     quiet = _run(["score", "model.skops", "in", "out"], files, env)
@@ -77,6 +78,7 @@ def test_score_is_quiet_and_verbose_shows_spark(files, env):
     assert re.search(r"log4j|WARN |incubator", verbose.stderr), verbose.stderr[-3000:]
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_demo_is_quiet(demo_run):
     """conftest.py's ``demo_run`` (no --verbose, no MLflow settings; shared with test_demo.py)."""
@@ -93,6 +95,7 @@ def test_the_quiet_profile_ships_with_the_package():
     assert given == {"spark.driver.extraJavaOptions": "-Dfoo=1"}  # not changed in place
 
 
+@pytest.mark.own_spark
 @pytest.mark.slow
 def test_a_jvm_that_does_not_start_is_one_line_with_its_reason(tmp_path, child_env):
     probe = (
