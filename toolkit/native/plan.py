@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.exceptions import UnsupportedModelError
 from toolkit.native.block import INF, Block, Trace, unsupported
 from toolkit.native.estimators import outputs
 from toolkit.native.steps import transform
 
-__all__ = ["NativePlan", "compile_request"]
+__all__ = ["NativePlan", "compile_request", "native_plan"]
 
 _NUMERIC = {"ByteType", "ShortType", "IntegerType", "LongType", "DoubleType"}
 _ERROR_START = "toolkit.exceptions.InvalidInputError: The model refused a row: "
@@ -71,6 +72,27 @@ class NativePlan:
             out = out.withColumn(spec.column, F.when(refused, typed_null).otherwise(value))
             out = out.withColumn(request.error_col, F.when(refused, self.reason))
         return out.drop(*self.trace.hidden())
+
+
+def native_plan(request: Any, schema: Any) -> NativePlan | None:
+    """The plan for ``request.engine``: compiled for ``native`` (or raise), compiled when it
+    compiles for ``auto``, None (score in Python) for ``python``.
+
+    Parameters
+    ----------
+    request : ScoreRequest
+        A checked request (:func:`toolkit.scoring.api.make_request`).
+    schema : pyspark.sql.types.StructType
+        The schema of the frame to score.
+    """
+    if request.engine == "python":
+        return None
+    try:
+        return compile_request(request, schema)
+    except UnsupportedModelError:
+        if request.engine == "native":
+            raise
+        return None
 
 
 def compile_request(request: Any, schema: Any) -> NativePlan:

@@ -14,8 +14,9 @@ from typing import Any
 
 from toolkit._typing import ColumnNames
 from toolkit.bridge import frame_kind
-from toolkit.exceptions import InvalidOptionError, SchemaMismatchError, UnsupportedModelError
+from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
 from toolkit.models.api import load_model, model_bytes
+from toolkit.native.plan import native_plan
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
 from toolkit.scoring.fail_fast import watch
 from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
@@ -288,7 +289,7 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
     check_output_free(scorer, data.columns)
-    plan = _native_plan(scorer, data.schema)
+    plan = native_plan(scorer, data.schema)
     if plan is not None:
         watch(data.sparkSession)  # a refused row stops the job on its first attempt
         return plan.apply(scorer, data)
@@ -310,20 +311,6 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
     if scorer.handle_invalid == "keep":
         out = out.withColumn(scorer.error_col, F.col(f"{scored}.error"))
     return out.drop(scored)
-
-
-def _native_plan(scorer: ScoreRequest, schema: Any) -> Any:
-    """The model compiled into Spark expressions, or None to score in Python."""
-    from toolkit.native.plan import compile_request
-
-    if scorer.engine == "python":
-        return None
-    try:
-        return compile_request(scorer, schema)
-    except UnsupportedModelError:
-        if scorer.engine == "native":
-            raise
-        return None
 
 
 def _arrow_udf(
