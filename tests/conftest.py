@@ -33,7 +33,9 @@ def pytest_collection_modifyitems(config, items):
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
         if other_lane and item.get_closest_marker("own_spark"):
-            item.add_marker(pytest.mark.skip(reason="own_spark: the same run as in the embedded lane"))
+            item.add_marker(
+                pytest.mark.skip(reason="own_spark: the same run as in the embedded lane")
+            )
 
 
 @pytest.fixture(scope="session")
