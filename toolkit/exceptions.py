@@ -15,7 +15,8 @@ arrived and how to fix it.
     ├── SchemaMismatchError(ValueError)       missing columns, wrong types, wrong feature count
     ├── InvalidInputError(ValueError)         the model refused a value (handle_invalid="error")
     ├── UnsupportedMethodError(AttributeError) the model has no such method (predict_proba, ...)
-    ├── UnsupportedModelError(ValueError)      engine="native" and a step it cannot compile
+    ├── UnsupportedModelError(ValueError)      a model this call cannot use (engine="native": a step
+    │                                         it cannot compile; fit_tracked: not a search)
     ├── ModelLoadError(ValueError)            a model file or URI cannot be read
     │   └── UntrustedModelError               pickle without trusted=True, unknown skops types
     ├── InputFileError(ValueError)            an input file is corrupt, empty or lacks a column
@@ -104,8 +105,9 @@ class UnsupportedMethodError(ToolkitError, AttributeError):
 
 
 class UnsupportedModelError(ToolkitError, ValueError):
-    """``engine="native"`` was asked for a model with a step it cannot compile into Spark
-    expressions (the message names the step; ``engine="auto"`` scores it in Python)."""
+    """A model this call cannot use: ``engine="native"`` and a step it cannot compile into
+    Spark expressions (the message names the step; ``engine="auto"`` scores it in Python),
+    or ``fit_tracked`` given an estimator that is not a scikit-learn search."""
 
 
 class ModelLoadError(ToolkitError, ValueError):

@@ -25,30 +25,34 @@ from collections.abc import Iterator
 __all__ = ["library_output", "mlflow_events"]
 
 _LEVEL_VAR = "MLFLOW_LOGGING_LEVEL"
+# Set for the block unless the user set them: MLflow's INFO lines, and its download
+# progress bar (drawn on stderr whenever tqdm is installed, a terminal or not).
+_QUIET_VARS = {_LEVEL_VAR: "WARNING", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
 
 
 @contextlib.contextmanager
 def library_output(*, verbose: bool) -> Iterator[None]:
-    """MLflow's INFO lines off for the block unless ``verbose``; everything restored after.
+    """MLflow's INFO lines and progress bars off for the block unless ``verbose``;
+    everything restored after.
 
     ``MLFLOW_LOGGING_LEVEL`` is read when MLflow is imported; when it already is (a
-    command run in-process), the ``mlflow`` logger's level is set instead.
+    command run in-process), the ``mlflow`` logger's level is set instead. A variable
+    the user set is left as it is.
     """
     if verbose:
         yield
         return
-    if os.environ.get(_LEVEL_VAR) is not None:  # the user's choice
-        yield
-        return
-    os.environ[_LEVEL_VAR] = "WARNING"
+    added = {key: value for key, value in _QUIET_VARS.items() if os.environ.get(key) is None}
+    os.environ.update(added)
     logger = logging.getLogger("mlflow")
-    level = logger.level if "mlflow" in sys.modules else None
+    level = logger.level if "mlflow" in sys.modules and _LEVEL_VAR in added else None
     if level is not None:
         logger.setLevel(max(level, logging.WARNING))
     try:
         yield
     finally:
-        os.environ.pop(_LEVEL_VAR, None)
+        for key in added:
+            os.environ.pop(key, None)
         if level is not None:
             logger.setLevel(level)
 
