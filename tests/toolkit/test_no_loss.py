@@ -331,7 +331,7 @@ class Counting(LogisticRegression):
         return super().predict(X)
 
 
-RETRY_SECONDS = 4
+RETRY_SECONDS = 8
 root = sys.argv[1]
 rng = np.random.default_rng(0)
 frame = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])
@@ -373,8 +373,11 @@ def test_an_error_retrying_cannot_fix_stops_the_job_on_its_first_attempt(tmp_pat
     """On a master that retries (``local[2,4]``: 4 attempts), a refused value fails the job
     on its first attempt: the files engine, the dataframe engine and a ``score`` action.
 
-    The files engine's retries refuse to start; on the DataFrame paths a retry may start
-    before the driver cancels the stage, but it is stopped before its model call ends."""
+    The files engine's retries refuse to start. On the DataFrame paths the job fails as
+    soon as the driver cancels the stage (one poll, 0.25 s); a retry Spark started
+    meanwhile is killed with its Python worker (Spark checks every 2 s and waits
+    ``spark.python.task.killTimeout``, 2 s), so it never finishes a model call that takes
+    longer (here 8 s)."""
     done = subprocess.run(
         [sys.executable, "-c", RETRY_SCRIPT, str(tmp_path)],
         capture_output=True, text=True, timeout=600, env=child_env,
