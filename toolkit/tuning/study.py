@@ -162,14 +162,19 @@ def optimize(
     caught = (catch,) if isinstance(catch, type) else tuple(catch)
     if study is None:
         study = optuna.create_study()
+    tracked: contextlib.AbstractContextManager[Callable[[], None]]
+    tracked = contextlib.nullcontext(_nothing)
     if track:
         from toolkit.tuning.tracked import tracked_study
 
-        with tracked_study(study, n_trials=n_trials) as record:
-            _run_study(objective, study, n_trials, parallelism, data, spark, timeout, caught)
-            record()
-        return study
-    _run_study(objective, study, n_trials, parallelism, data, spark, timeout, caught)
+        tracked = tracked_study(study, n_trials=n_trials)
+    if spark is None:
+        from toolkit.session.api import active_session
+
+        spark = active_session()
+    with tracked as record, _by_value(objective):
+        _trials(objective, study, n_trials, parallelism, data, spark, timeout, caught)
+        record()
     return study
 
 
@@ -199,21 +204,8 @@ def _suggest(trial: Any, name: str, distribution: Any) -> None:
         trial.suggest_int(name, d.low, d.high, step=d.step, log=d.log)
 
 
-def _run_study(
-    objective: Callable[[Any, Any], Any],
-    study: Any,
-    n_trials: int,
-    parallelism: int | None,
-    data: Any,
-    spark: Any,
-    timeout: float | None,
-    caught: tuple[type[Exception], ...],
-) -> None:
-    from toolkit.session.api import active_session
-
-    spark = spark if spark is not None else active_session()
-    with _by_value(objective):
-        _trials(objective, study, n_trials, parallelism, data, spark, timeout, caught)
+def _nothing() -> None:
+    """An untracked study records nothing."""
 
 
 def _trials(
