@@ -2,8 +2,8 @@
 
 Every pandas-on-Spark object among the receiver and the arguments is collected (at most
 ``max_rows`` rows in all), the pandas call runs, and frames, series and indexes in the
-result become pandas-on-Spark again. A groupby, window or resampler is rebuilt in
-pandas by replaying the call that made it (recorded by :mod:`adapters.pandas._hooks`).
+result become pandas-on-Spark again. A groupby, window or resampler is rebuilt in pandas
+by replaying the call that made it (recorded by :mod:`adapters.pandas._hooks`).
 
 Examples
 --------
@@ -25,6 +25,7 @@ from adapters.pandas._policy import advise, get_fallback, record, user_frame
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
 __all__ = [
+    "CHANGES_RECEIVER",
     "FELL_BACK",
     "FROM_PANDAS",
     "ORIGIN",
@@ -42,6 +43,8 @@ ORIGIN = "_scaleout_origin"  # (parent, method name, args, kwargs) on groupby/wi
 FROM_PANDAS = "_scaleout_from_pandas"  # set on an exception pandas itself raised in a fallback
 FELL_BACK = "_scaleout_fell_back"  # set on a pandas-on-Spark object a fallback sent back
 _ACCESSORS = {"StringMethods": "str", "DatetimeMethods": "dt", "CategoricalAccessor": "cat"}
+# Methods that change their receiver without inplace=True (pop also returns the column).
+CHANGES_RECEIVER = frozenset({"update", "insert", "pop"})
 _INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
 # Calls that evaluate an expression string against the caller's variables.
 _EVALUATORS = frozenset({"pandas.eval", "DataFrame.eval", "DataFrame.query"})
@@ -55,11 +58,11 @@ _RAISE_HINT = (
 def run_method(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:
     """``receiver.name(*args, **kwargs)`` under the fallback policy.
 
-    With ``inplace=True`` the change is made on a pandas copy and, once pandas has
-    succeeded, replaces the receiver's data whole.
+    With ``inplace=True`` (or a method of :data:`CHANGES_RECEIVER`) the change is made on a
+    pandas copy and, once pandas has succeeded, replaces the receiver's data whole.
     """
     kwargs = with_caller_names(api, args, kwargs)
-    if kwargs.get("inplace"):
+    if kwargs.get("inplace") or name in CHANGES_RECEIVER:
         return _in_place(api, rule, receiver, lambda local: getattr(local, name), args, kwargs)
     return _run(
         api,
@@ -91,9 +94,9 @@ def _in_place(
     method: Callable[[Any], Callable[..., Any]],
     args: tuple,
     kwargs: dict,
-) -> None:
+) -> Any:
     """Run a changing call on a pandas copy; only when pandas succeeds, swap the data in
-    (a DataFrame's data, or a Series' own)."""
+    (a DataFrame's data, or a Series' own). Gives the call's own result (``pop``'s column)."""
     import pyspark.pandas as ps
 
     indexer = _INDEXERS.get(type(receiver).__name__)
@@ -102,21 +105,22 @@ def _in_place(
     def call(mover: _Mover) -> Any:
         local = mover.to_pandas(frame).copy()
         target = getattr(local, indexer) if indexer else local
-        _pandas(method(target), mover.to_pandas(args), mover.to_pandas(kwargs))
-        return local
+        result = _pandas(method(target), mover.to_pandas(args), mover.to_pandas(kwargs))
+        return local, result
 
-    changed = _run(api, rule, call)
+    changed, result = _run(api, rule, call)
     if isinstance(frame, ps.DataFrame):
         frame._update_internal_frame(changed._internal, check_same_anchor=False)
     elif isinstance(changed, ps.Series) and changed._psdf._internal.column_labels == [
         frame._column_label
-    ]:
-        frame._update_anchor(changed._psdf)  # the Series now stands alone, as a pandas copy would
+    ]:  # the Series now stands alone, as a pandas copy would
+        frame._update_anchor(changed._psdf)
     else:
         raise UnsupportedPandasAPIError(
             f"{api}: {rule.message}, and this change to a Series cannot be carried back to "
             f"Spark. Instead: {rule.suggestion}; or assign the result, e.g. s = s.method(...)."
         )
+    return result
 
 
 def run_attribute(api: str, rule: Rule, receiver: Any, name: str) -> Any:
@@ -294,6 +298,8 @@ def _plain(value: Any, mover: _Mover) -> Any:
     import pandas
 
     if isinstance(value, pandas.DataFrame):
+        if value.columns.has_duplicates:  # refused by holdable_problem
+            return value
         columns = {c: _plain(value[c], mover) for c in value.columns if _categorical(value[c])}
         return value.assign(**columns) if columns else value
     if not isinstance(value, pandas.Series) or not _categorical(value):

@@ -41,10 +41,13 @@ from adapters.pandas._fallback import (
     run_setattr,
     run_setitem,
 )
+from adapters.pandas._order import AnswerDiffers, anchored
 from adapters.pandas._policy import get_fallback, user_line
 from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError, from_worker_error
 
 __all__ = [
+    "DIFFERS",
+    "PYTHON_SCALARS",
     "INDEXERS",
     "INDEX_COMPARISONS",
     "REFUSED",
@@ -63,6 +66,30 @@ REFUSED = {
     "memory_usage": "pandas counts the bytes of its own arrays (a RangeIndex, object strings), "
     "which data on Spark does not have, and data moved back to pandas has other arrays. "
     "Instead: call memory_usage() on the pandas frame you built this one from",
+    "info": "pandas prints its own index type (RangeIndex) and memory use, which data on "
+    "Spark does not have. Instead: df.dtypes and df.count() give the columns, their types "
+    "and non-null counts",
+}
+# Calls pandas-on-Spark answers with other values than pandas whatever the arguments.
+_EQUALS = (
+    "pandas answers one bool for the whole object; pandas-on-Spark compares element by element"
+)
+DIFFERS = {
+    "DataFrame.equals": _EQUALS,
+    "Series.equals": _EQUALS,
+    "SeriesGroupBy.unique": "pandas lists each group's values in the order they appear; pandas-on-Spark "
+    "in any order",
+    "pandas.wide_to_long": "pandas-on-Spark gives the rows in another order",
+}
+# Methods whose scalar pandas gives as a Python object (labels, counts of distinct values);
+# every other method's Python int, float or bool becomes the numpy scalar pandas gives.
+PYTHON_SCALARS = frozenset(
+    {"idxmax", "idxmin", "first_valid_index", "last_valid_index", "nunique", "item", "equals"}
+)
+_NUMPY_SCALARS: dict[type, Callable[[Any], Any]] = {
+    int: numpy.int64,
+    float: numpy.float64,
+    bool: numpy.bool_,
 }
 _depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
 INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
@@ -88,18 +115,21 @@ def guard_method(
     name: str,
     original: Callable[..., Any],
     *,
-    after: Callable[[Any, Any], Any] | None = None,
+    after: Callable[[Any, Any, tuple, dict], Any] | None = None,
 ) -> Callable[..., Any]:
     """``original`` (a method) with the fallback-on-failure policy of this module;
-    ``after(self, result)`` post-processes a result pandas-on-Spark gave (not a fallback's)."""
+    ``after(self, result, args, kwargs)`` post-processes a result pandas-on-Spark gave (not
+    a fallback's), or raises :class:`~adapters.pandas._order.AnswerDiffers`."""
 
     def native(self: Any, args: tuple, kwargs: dict) -> Any:
+        args = tuple(anchored(self, value) for value in args)
         result = original(self, *args, **kwargs)
-        if type(result) is float:  # pandas' reductions give numpy scalars (s.sem().round(6))
-            return numpy.float64(result)
+        numpy_type = _NUMPY_SCALARS.get(type(result))
+        if numpy_type is not None and name not in PYTHON_SCALARS:
+            return numpy_type(result)  # pandas' reductions give numpy scalars (s.sum())
         if after is None or getattr(result, FELL_BACK, False):
             return result
-        return after(self, result)
+        return after(self, result, args, kwargs)
 
     @functools.wraps(original)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -112,7 +142,7 @@ def guard_method(
             where,
             lambda: native(self, args, kwargs),
             lambda rule: _recover(where, rule, self, name, args, kwargs),
-            difference=_difference(where, args, kwargs),
+            difference=_difference(where, args, kwargs, receiver=self),
         )
 
     method.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -197,6 +227,8 @@ def _guarded(
                 return native()
             except ToolkitError:
                 raise
+            except AnswerDiffers as exc:
+                failure, why = exc, str(exc)
             except Exception as exc:  # noqa: BLE001 - judged below, never leaked raw
                 if getattr(exc, FROM_PANDAS, False):
                     raise
@@ -204,7 +236,8 @@ def _guarded(
                 if worker is not None:  # scaleout's own refusal in a Spark task: the answer
                     raise worker from None
                 failure = exc
-            why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
+            if why is None:
+                why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
             if isinstance(failure, LookupError) and _plain_python(failure):
                 refusal = _refusal(type(failure))
         rule = Rule(api, "blocker", why, alternative(api))
@@ -227,8 +260,17 @@ def _guarded(
         _depth.reset(token)
 
 
-def _difference(api: str, args: tuple, kwargs: dict) -> str | None:
+def _difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
+    name = api.rsplit(".", 1)[-1]
+    if api in DIFFERS:
+        return DIFFERS[api]
+    if name == "isin" and type(_first(args, kwargs, "values")).__name__ in ("DataFrame", "Series"):
+        return "pandas matches a DataFrame or Series of values by label; pandas-on-Spark does not"
+    if name == "cov" and (len(args) > 0 or "min_periods" in kwargs):
+        return "pandas-on-Spark counts min_periods over other rows than pandas"
+    if name.startswith("__") and any(_matrix(value) for value in args):
+        return "pandas-on-Spark does not align a two-dimensional array with the frame"
     if api.endswith("melt"):
         at = 1 if api.startswith("pandas.") else 0  # pandas.melt(frame, id_vars, value_vars)
         ids = args[at] if len(args) > at else kwargs.get("id_vars")
@@ -256,7 +298,28 @@ def _difference(api: str, args: tuple, kwargs: dict) -> str | None:
             )
         if _named_index(rows):
             return "pandas names the result's index after the Index of labels; pandas-on-Spark does not"
+        if api.endswith(".loc") and _partial_dates(rows, receiver):
+            return (
+                "pandas reads a date string bound as the whole period it names (all of "
+                "'2016-01-10'); pandas-on-Spark as its first instant"
+            )
     return None
+
+
+def _first(args: tuple, kwargs: dict, keyword: str) -> Any:
+    return args[0] if args else kwargs.get(keyword)
+
+
+def _matrix(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and getattr(value, "ndim", 0) >= 2
+
+
+def _partial_dates(rows: Any, indexer: Any) -> bool:
+    """A slice with a string bound on a frame or series with a datetime index."""
+    if type(rows) is not slice or not any(type(b) is str for b in (rows.start, rows.stop)):
+        return False
+    owner = getattr(indexer, "_psdf_or_psser", None)
+    return str(getattr(getattr(owner, "index", None), "dtype", "")).startswith("datetime")
 
 
 def _listed(names: Any) -> list[Any]:

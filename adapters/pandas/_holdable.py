@@ -47,6 +47,12 @@ def holdable_problem(value: Any) -> str | None:
     import pandas
 
     if isinstance(value, pandas.DataFrame):
+        if value.columns.has_duplicates:
+            twice = value.columns[value.columns.duplicated()][0]
+            return (
+                f"two columns are named {twice!r}, which Spark cannot hold (a column is found "
+                "by its name). Fix: give the columns distinct names"
+            )
         columns = [(f"column {name!r}", value.iloc[:, i]) for i, name in enumerate(value.columns)]
         parts = [*columns, ("the index", value.index)]
     elif isinstance(value, pandas.Series):

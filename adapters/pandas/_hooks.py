@@ -42,7 +42,15 @@ from adapters.pandas._guard import (
     outermost,
 )
 from adapters.pandas._holdable import check_holdable
-from adapters.pandas._order import KEEP_ORDER, in_frame_order, in_pandas_order
+from adapters.pandas._order import (
+    AFTER,
+    ALIGNING,
+    KEEP_ORDER,
+    in_aligned_order,
+    in_frame_order,
+    in_listed_order,
+    in_pandas_order,
+)
 
 __all__ = ["install", "installed"]
 
@@ -65,7 +73,8 @@ CONSTRUCTORS = frozenset(
 _DUNDERS = ("__iter__", "__getitem__")
 # Guarded besides the public methods: item access and assignment, and display (a lazy
 # failure surfaces there).
-_GUARDED_DUNDERS = ("__getitem__", "__setitem__", "__repr__")
+# ``__array__``: without it numpy reads a frame as one opaque object (np.where(m, df, -df)).
+_GUARDED_DUNDERS = ("__getitem__", "__setitem__", "__repr__", "__array__")
 # Operators and attribute assignment, on frames and series.
 _OPERATORS = tuple(
     f"__{name}__"
@@ -85,9 +94,9 @@ _OPERATORS = tuple(
 )
 # Item access pandas has and these classes lack: a stub that raises, then guarded.
 _ITEM_STUBS = {
-    "DataFrame": ("__invert__",),
-    "Series": ("__setitem__", "__setattr__"),
-    "Index": ("__getitem__",),
+    "DataFrame": ("__invert__", "__array__"),
+    "Series": ("__setitem__", "__setattr__", "__array__"),
+    "Index": ("__getitem__", "__array__"),
 }
 # Subclasses with methods of their own, guarded under their base's API prefix.
 _MORE_CLASSES = {
@@ -167,6 +176,12 @@ def _guard_all() -> None:
                     after = in_pandas_order
                 elif prefix in ("DataFrame", "Series") and name in KEEP_ORDER:
                     after = in_frame_order
+                elif prefix in ("DataFrame", "Series") and name in ALIGNING:
+                    after = in_aligned_order(name)
+                elif prefix in ("DataFrame", "Series") and name in ("agg", "aggregate"):
+                    after = in_listed_order
+                elif prefix in ("DataFrame", "Series") and name in AFTER:
+                    after = AFTER[name]
                 _guard(cls, f"{prefix}.{name}", name, after=after)
             if prefix == "Index":
                 _guard_new(cls, f"pandas.{cls.__name__}")
@@ -183,7 +198,7 @@ def _stub_item(cls: type, api: str, name: str) -> None:
     if any(name in vars(k) for k in cls.__mro__ if k is not object):
         return
 
-    def stub(self: Any, *args: Any) -> Any:
+    def stub(self: Any, *args: Any, **kwargs: Any) -> Any:
         if name == "__setattr__":  # Python's own, so the guard sees `s.index = [...]`
             return object.__setattr__(self, *args)
         raise TypeError(f"{api} is not supported by pandas-on-Spark")

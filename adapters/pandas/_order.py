@@ -8,7 +8,12 @@ pandas-on-Spark does neither. After a guarded groupby call (:mod:`adapters.panda
   first-seen order is not known here, and the checker says so);
 - a result indexed like the frame is sorted by that index when the frame's index is
   increasing (a default index is), which is then the frame's own order; the same holds
-  for ``duplicated``, ``drop_duplicates`` and ``repeat`` on a frame or series.
+  for ``duplicated``, ``drop_duplicates`` and ``repeat`` on a frame or series;
+- two frames or series aligned on their rows (``a * b``, ``a.add(b)``,
+  ``a.combine_first(b)``): pandas keeps the rows of equal indexes in their order and sorts
+  a union; the result is sorted by its index when both indexes are increasing and unique
+  (then both orders are that one), otherwise the call falls back (:class:`AnswerDiffers`);
+- ``agg`` with a list of function names: rows in the order of the list.
 
 Examples
 --------
@@ -18,17 +23,43 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adapters.pandas._fallback import ORIGIN
 
-__all__ = ["KEEP_ORDER", "in_frame_order", "in_pandas_order"]
+__all__ = [
+    "AFTER",
+    "ALIGNING",
+    "AnswerDiffers",
+    "anchored",
+    "KEEP_ORDER",
+    "in_aligned_order",
+    "in_frame_order",
+    "in_listed_order",
+    "in_pandas_order",
+]
 
+_UNSORTED = "_scaleout_unsorted"  # on a result this module sorted: the one it sorted
 # DataFrame / Series methods whose result pandas gives in the frame's own row order.
-KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat"})
+KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat", "rank"})
+_ARITHMETIC = ("add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow")
+# Calls that align two frames or series on their rows.
+ALIGNING = frozenset(
+    {*_ARITHMETIC, *(f"r{n}" for n in _ARITHMETIC), "eq", "ne", "lt", "le", "gt", "ge"}
+    | {f"__{n}__" for n in (*_ARITHMETIC, *(f"r{n}" for n in _ARITHMETIC))}
+    | {f"__{n}__" for n in ("and", "or", "xor", "rand", "ror", "rxor")}
+    | {f"__{n}__" for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+    | {"combine_first"}
+)
 
 
-def in_pandas_order(groupby: Any, result: Any) -> Any:
+class AnswerDiffers(Exception):
+    """Raised by a post-processing step: pandas' answer differs and cannot be made here,
+    so the guard applies the fallback policy with this reason."""
+
+
+def in_pandas_order(groupby: Any, result: Any, *_: Any) -> Any:
     """``result`` of a call on ``groupby`` in the row order pandas gives it."""
     if type(result).__name__ not in ("DataFrame", "Series") or not hasattr(groupby, "_psdf"):
         return result
@@ -39,16 +70,117 @@ def in_pandas_order(groupby: Any, result: Any) -> Any:
         return result if origin and origin[3].get("sort") is False else result.sort_index()
     parent = groupby._psdf
     if names == list(parent.index.names) and parent.index.is_monotonic_increasing:
-        return result.sort_index()
+        return _sorted_keeping(result)
     return result
 
 
-def in_frame_order(frame: Any, result: Any) -> Any:
+def in_frame_order(frame: Any, result: Any, *_: Any) -> Any:
     """``result`` of a row-keeping call on ``frame`` (``duplicated``, ``drop_duplicates``,
     ``repeat``) in the frame's row order, when its index is increasing."""
     if type(result).__name__ not in ("DataFrame", "Series") or not hasattr(frame, "index"):
         return result
     same_index = list(result.index.names) == list(frame.index.names)
     if same_index and frame.index.is_monotonic_increasing:
-        return result.sort_index()
+        return _sorted_keeping(result)
     return result
+
+
+def _sorted_keeping(result: Any) -> Any:
+    """``result`` sorted by its index, remembering the unsorted one (see :func:`anchored`)."""
+    ordered = result.sort_index()
+    object.__setattr__(ordered, _UNSORTED, result)
+    return ordered
+
+
+def anchored(receiver: Any, value: Any) -> Any:
+    """``value`` as pandas-on-Spark made it, before this module sorted it, when that one
+    shares ``receiver``'s anchor: ``df["r"] = df.groupby("g")["v"].rank()`` then assigns
+    without a join, which would reorder ``df``'s rows."""
+    original = getattr(value, _UNSORTED, None) if _kind(value) else None
+    if original is None or not _kind(receiver):
+        return value
+    from pyspark.pandas.utils import same_anchor
+
+    return original if same_anchor(receiver, original) else value
+
+
+def _kind(value: Any) -> bool:
+    return type(value).__name__ in ("DataFrame", "Series") and type(value).__module__.startswith(
+        "pyspark.pandas"
+    )
+
+
+def in_aligned_order(name: str) -> Callable[[Any, Any, tuple, dict], Any]:
+    """The post-processing step of ``name`` (one of :data:`ALIGNING`): its result in
+    pandas' row order, or :class:`AnswerDiffers` when that order is not known here."""
+    comparison = name.strip("_") in ("eq", "ne", "lt", "le", "gt", "ge")
+
+    def after(receiver: Any, result: Any, args: tuple, kwargs: dict) -> Any:
+        from pyspark.pandas.utils import same_anchor
+
+        other = args[0] if args else kwargs.get("other")
+        kinds = ("DataFrame", "Series")
+        if type(result).__name__ not in kinds or type(other).__name__ not in kinds:
+            return result
+        if not type(other).__module__.startswith("pyspark.pandas"):
+            return result
+        if same_anchor(receiver, other):
+            return result
+        axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+        if type(other) is not type(receiver) and axis not in (0, "index"):
+            return result
+        if not all(_increasing(x.index) for x in (receiver, other)):
+            raise AnswerDiffers(
+                "pandas keeps the rows of two equal indexes in their order and sorts a "
+                "union; pandas-on-Spark joins them in any order"
+            )
+        result = result.sort_index()
+        # pandas: a row or column only one side has compares False (True for ne)
+        return result.fillna(name.strip("_") == "ne") if comparison else result
+
+    return after
+
+
+def in_listed_order(receiver: Any, result: Any, args: tuple, kwargs: dict) -> Any:
+    """``result`` of ``agg([...])`` (or ``agg({column: [...]})``) with its rows in the order
+    pandas gives: the function names as first listed."""
+    func = args[0] if args else kwargs.get("func")
+    listed = [f for v in func.values() for f in _listed(v)] if type(func) is dict else func
+    if type(result).__name__ not in ("DataFrame", "Series") or type(listed) is not list:
+        return result
+    names = list(dict.fromkeys(listed))
+    if not all(type(name) is str for name in names):
+        return result
+    from adapters.migration.surface import import_pyspark_pandas
+
+    local = result.to_pandas()  # one row per listed function
+    if sorted(map(str, local.index)) != sorted(names):
+        return result
+    return import_pyspark_pandas().from_pandas(local.loc[names])
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if type(value) is list else [value]
+
+
+def _sorted_rows(receiver: Any, result: Any, *_: Any) -> Any:
+    """pandas sorts the rows of an unstacked result by the remaining index levels."""
+    return result.sort_index() if type(result).__name__ in ("DataFrame", "Series") else result
+
+
+def _same_name(receiver: Any, result: Any, *_: Any) -> Any:
+    """pandas keeps a Series' name (pandas-on-Spark names an unnamed one 0)."""
+    if type(result).__name__ == "Series" and result.name != receiver.name:
+        result.name = receiver.name
+    return result
+
+
+# Post-processing of other DataFrame / Series methods, by name.
+AFTER: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
+    "unstack": _sorted_rows,
+    "rename_axis": _same_name,
+}
+
+
+def _increasing(index: Any) -> bool:
+    return bool(index.is_monotonic_increasing) and bool(index.is_unique)

@@ -89,6 +89,9 @@ def to_local(value: Any) -> Any:
     """
     if type(value).__module__.startswith("pyspark.pandas") and hasattr(value, "to_pandas"):
         return value.to_pandas()
+    if isinstance(value, type) and value.__module__.startswith("pyspark.pandas"):
+        # type(df): the drop-in's DataFrame class is pandas-on-Spark's (isinstance holds)
+        return getattr(pandas, value.__name__, value)
     if isinstance(value, (tuple, list)) and type(value) in (tuple, list):
         return type(value)(to_local(v) for v in value)
     if type(value) is dict:

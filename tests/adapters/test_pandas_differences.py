@@ -1,0 +1,154 @@
+"""No silent differences: calls pandas-on-Spark answers with other values than pandas.
+
+Each case is one the docstring corpus (``python -m benchmarks.dropin``) found giving
+another answer than pandas. The same code runs on plain pandas and through
+``adapters.pandas`` on the spark backend; the results must be equal under pandas' strict
+checks, or the call refused under ``raise``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas
+import pytest
+
+import adapters.pandas as pd
+from toolkit.exceptions import UnsupportedPandasAPIError
+
+
+def _local(value: Any) -> Any:
+    return value.to_pandas() if hasattr(value, "to_pandas") else value
+
+
+def _both(code: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """``code(module)`` on plain pandas and through the adapter (spark backend, warn)."""
+    want = code(pandas)
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = _local(code(pd))
+    return want, got
+
+
+def _assert_same(want: Any, got: Any) -> None:
+    if isinstance(want, pandas.DataFrame):  # an index's freq is not kept on Spark
+        pandas.testing.assert_frame_equal(got, want, check_freq=False)
+    elif isinstance(want, pandas.Series):
+        pandas.testing.assert_series_equal(got, want)
+    else:
+        assert type(got) is type(want) and got == want
+
+
+def _update_with_list(pd: Any) -> Any:
+    s = pd.Series([1, 2, 3])
+    s.update([4, np.nan, 6])  # changes s; returns None
+    return s
+
+
+def _insert(pd: Any) -> Any:
+    df = pd.DataFrame({"col1": [1, 2], "col2": [3, 4]})
+    df.insert(1, "newcol", [99, 99])
+    df.insert(0, "col0", [100, 100])
+    return df
+
+
+def _frames_on_one_index(pd: Any) -> Any:
+    index = ["circle", "triangle", "rectangle"]  # equal indexes, not sorted: pandas' order
+    df = pd.DataFrame({"angles": [0, 3, 4], "degrees": [360, 180, 360]}, index=index)
+    return df * pd.DataFrame({"angles": [0, 3, 4]}, index=index)
+
+
+def _series_union(pd: Any) -> Any:
+    return pd.Series([1, 2, 3]) + pd.Series([10, 20, 30, 40])
+
+
+def _combine_first(pd: Any) -> Any:
+    return pd.Series([1, np.nan]).combine_first(pd.Series([3, 4, 5]))
+
+
+def _compare_other_frame(pd: Any) -> Any:
+    df = pd.DataFrame({"cost": [250, 150, 100], "revenue": [100, 250, 300]}, index=list("ABC"))
+    return df.gt(pd.DataFrame({"revenue": [300, 250, 100]}, index=list("ABC")))
+
+
+def _agg_listed(pd: Any) -> Any:
+    return pd.DataFrame({"A": [1, 2], "B": [3, 4]}).agg({"A": ["sum", "min"], "B": ["min", "max"]})
+
+
+def _numpy_where(pd: Any) -> Any:
+    df = pd.DataFrame(np.arange(10).reshape(-1, 2), columns=["A", "B"])
+    m = df % 3 == 0
+    return df.where(m, -df) == np.where(m, df, -df)
+
+
+def _group_rank_assigned(pd: Any) -> Any:
+    df = pd.DataFrame({"group": list("aaabbb"), "value": [2, 4, 2, 1, 2, 1]})
+    df["rank"] = df.groupby("group")["value"].rank()
+    return df
+
+
+def _rank_after_assignment(pd: Any) -> Any:
+    s = pd.Series(range(5), index=list("abcde"))
+    s["d"] = s["b"]
+    return s.rank()
+
+
+def _date_string_slice(pd: Any) -> Any:
+    df = pd.DataFrame({"v": range(6)}, index=pd.date_range("2016-01-09", periods=6, freq="12h"))
+    return df.loc["2016-01-09":"2016-01-10", :]
+
+
+CASES = {
+    "update changes the series": _update_with_list,
+    "insert changes the frame": _insert,
+    "equal indexes keep their order": _frames_on_one_index,
+    "a union of indexes is sorted": _series_union,
+    "combine_first sorts the union": _combine_first,
+    "a comparison with a missing column is False": _compare_other_frame,
+    "agg rows in the order listed": _agg_listed,
+    "numpy reads a frame as its values": _numpy_where,
+    "a groupby result assigned keeps the frame's order": _group_rank_assigned,
+    "rank keeps the series' order": _rank_after_assignment,
+    "a date string bound is the whole day": _date_string_slice,
+    "rename_axis keeps no name": lambda pd: pd.Series(["dog", "cat"]).rename_axis("animal"),
+    "equals is one bool": lambda pd: pd.DataFrame({1: [10], 2: [20]}).equals(
+        pd.DataFrame({1: [10], 2: [20]})
+    ),
+    "a reduction gives a numpy scalar": lambda pd: pd.Series([1, 2, 3]).sum(),
+    "all gives a numpy bool": lambda pd: pd.Series([True, True]).all(),
+    "agg of a series in the order listed": lambda pd: pd.Series([1, 2, 3, 4]).agg(["min", "max"]),
+}
+
+
+@pytest.mark.parametrize("code", CASES.values(), ids=CASES.keys())
+def test_the_adapter_gives_pandas_answer(spark, code):
+    _assert_same(*_both(code))
+
+
+def test_a_difference_is_refused_under_raise(spark):
+    with (
+        pd.backend("spark"),
+        pd.fallback("raise"),
+        pytest.raises(UnsupportedPandasAPIError) as info,
+    ):
+        _date_string_slice(pd)
+    assert "whole period" in str(info.value)
+    assert "test_pandas_differences.py" in str(info.value)  # the user's own line
+
+
+def test_duplicate_column_names_are_refused_and_the_frame_is_unchanged(spark):
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = pd.DataFrame({"col1": [1, 2], "col2": [3, 4]})
+        with pytest.raises(UnsupportedPandasAPIError, match="two columns are named 'col1'"):
+            df.insert(0, "col1", [100, 100], allow_duplicates=True)
+        assert list(df.columns) == ["col1", "col2"]
+
+
+def test_info_is_refused_under_every_policy(spark):
+    for policy in ("raise", "warn"):
+        with pd.backend("spark"), pd.fallback(policy), pytest.raises(UnsupportedPandasAPIError):
+            pd.DataFrame({"a": [1]}).info()
