@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from adapters.migration.rules import Rule
-from adapters.pandas._holdable import holdable_problem
+from adapters.pandas._holdable import holdable_problem, without_categories
 from adapters.pandas._policy import advise, get_fallback, record, user_frame
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
@@ -265,7 +265,7 @@ class _Mover:
         from adapters.migration.surface import import_pyspark_pandas
 
         ps = import_pyspark_pandas()
-        plain = _plain(value, self)
+        plain = without_categories(value, api=self.api)
         problem = holdable_problem(plain)
         if problem is not None:
             raise UnsupportedPandasAPIError(
@@ -291,35 +291,6 @@ class _Mover:
             out = self.to_spark(item)
             record(self.api, rows_to_spark=self.rows_to_spark - before)
             yield out
-
-
-def _plain(value: Any, mover: _Mover) -> Any:
-    """Categoricals become their values (pandas-on-Spark loses categories across frames)."""
-    import pandas
-
-    if isinstance(value, pandas.DataFrame):
-        if value.columns.has_duplicates:  # refused by holdable_problem
-            return value
-        columns = {c: _plain(value[c], mover) for c in value.columns if _categorical(value[c])}
-        return value.assign(**columns) if columns else value
-    if not isinstance(value, pandas.Series) or not _categorical(value):
-        return value
-    if isinstance(value.cat.categories, pandas.IntervalIndex):
-        raise UnsupportedPandasAPIError(
-            f"{mover.api} ran in pandas, but its result holds pandas Interval values, which "
-            "Spark cannot store. Pass labels=[...] (e.g. pd.cut(s, bins, labels=names)) or "
-            "convert with .astype(str)."
-        )
-    categories = value.cat.categories
-    if value.isna().any() or categories.dtype == object:
-        return value.astype(object).where(value.notna(), None)
-    return value.astype(categories.dtype)
-
-
-def _categorical(series: Any) -> bool:
-    import pandas
-
-    return isinstance(series.dtype, pandas.CategoricalDtype)
 
 
 def _spark_kind(value: Any) -> str | None:

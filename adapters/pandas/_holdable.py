@@ -23,7 +23,39 @@ from typing import Any
 
 from toolkit.exceptions import UnsupportedPandasAPIError
 
-__all__ = ["check_holdable", "holdable_problem"]
+__all__ = ["check_holdable", "holdable_problem", "without_categories"]
+
+
+def without_categories(value: Any, *, api: str) -> Any:
+    """``value`` with categorical columns as their values (pandas-on-Spark loses categories
+    across frames); interval categories are refused (Spark cannot store them)."""
+    import pandas
+
+    if isinstance(value, pandas.DataFrame):
+        if value.columns.has_duplicates:  # holdable_problem refuses it by name
+            return value
+        columns = {
+            c: without_categories(value[c], api=api) for c in value.columns if _cat(value[c])
+        }
+        return value.assign(**columns) if columns else value
+    if not isinstance(value, pandas.Series) or not _cat(value):
+        return value
+    categories = value.cat.categories
+    if isinstance(categories, pandas.IntervalIndex):
+        raise UnsupportedPandasAPIError(
+            f"{api} ran in pandas, but its result holds pandas Interval values, which "
+            "Spark cannot store. Pass labels=[...] (e.g. pd.cut(s, bins, labels=names)) or "
+            "convert with .astype(str)."
+        )
+    if value.isna().any() or categories.dtype == object:
+        return value.astype(object).where(value.notna(), None)
+    return value.astype(categories.dtype)
+
+
+def _cat(series: Any) -> bool:
+    import pandas
+
+    return isinstance(series.dtype, pandas.CategoricalDtype)
 
 
 def check_holdable(value: Any, *, api: str) -> None:
