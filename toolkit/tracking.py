@@ -36,8 +36,16 @@ def log_model(
     registered_name: str | None = None,
     alias: str | None = None,
     tracking_uri: str | None = None,
+    onnx: bool = False,
+    onnx_sample: Any = None,
 ) -> str:
     """Log a fitted scikit-learn model (skops format) and return the URI to load it by.
+
+    With ``onnx=True`` the model is first exported with :func:`toolkit.export_onnx`'s
+    check; the ONNX file is stored as ``model.onnx`` beside the skops file in the MLflow
+    model's artifacts, and ``scaleout serve`` uses it instead of converting again. An
+    export that fails its check raises :class:`~toolkit.exceptions.ExportError` before
+    anything is logged.
 
     The run, and the registered version when there is one, carry the library versions
     (``scaleout.*_version``) and the model's content fingerprint
@@ -58,17 +66,33 @@ def log_model(
         Point this alias (e.g. ``champion``) at the new version; needs ``registered_name``.
     tracking_uri : str, optional
         Tracking store; default MLflow's own (``MLFLOW_TRACKING_URI`` or ``./mlflow.db``).
+    onnx : bool
+        Also store the checked ONNX export (``pip install "scaleout[serve]"``).
+    onnx_sample : pandas DataFrame, optional
+        Rows the export is checked on; default rows synthesised from the model's signature.
+
+    Raises
+    ------
+    ExportError
+        ``onnx=True`` and the model cannot be exported exactly; nothing was logged.
 
     Examples
     --------
     >>> log_model(model, "churn", registered_name="churn", alias="champion")  # doctest: +SKIP
     'models:/churn@champion'
+    >>> log_model(model, "churn", registered_name="churn", onnx=True)  # doctest: +SKIP
+    'models:/churn/2'
     """
     if alias and not registered_name:
         raise TrackingError(f"alias={alias!r} needs registered_name=... to know which model.")
     mlflow = _mlflow(tracking_uri)
     model = load_model(model)
     blob = loadable_skops_bytes(model, destination=f"the MLflow model {name!r}")
+    export = None
+    if onnx:  # exported and checked before anything is logged: a failure logs nothing
+        from toolkit.serving.api import prepare_export
+
+        export = prepare_export(model, sample=onnx_sample)
     _check_servers(mlflow, doing="log a model to", registry=bool(registered_name))
     signature = None
     if input_example is not None:
@@ -78,6 +102,8 @@ def log_model(
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = infer_signature(input_example, model.predict(input_example))
     tags = {**version_tags(), "scaleout.model_fingerprint": fingerprint(model)}
+    if export is not None:
+        tags["scaleout.onnx_precision"] = export.precision
     untrusted = _untrusted_types(blob)
     with store_errors(), _run(mlflow, run_name=f"log-{name}"):
         mlflow.set_tags(tags)
@@ -89,11 +115,15 @@ def log_model(
             pip_requirements=None if untrusted else known_requirements(),
             signature=signature,
             input_example=input_example,
-            registered_model_name=registered_name,
+            registered_model_name=None if export is not None else registered_name,
         )
+        version = info.registered_model_version
+        if export is not None:  # the file first, then the version that points at the model
+            _store_onnx(mlflow, info.model_id, export.onnx_bytes)
+            if registered_name:
+                version = mlflow.register_model(info.model_uri, registered_name).version
     if not registered_name:
         return info.model_uri
-    version = info.registered_model_version
     with store_errors():  # the version carries them too: the registry UI shows them there
         client = mlflow.MlflowClient()
         for key, value in tags.items():
@@ -303,6 +333,25 @@ def _spark_master() -> str | None:
         return spark.conf.get("spark.master")
     except Exception:  # Spark Connect to a server that hides it
         return "spark connect"
+
+
+def _store_onnx(mlflow: Any, model_id: str, onnx_bytes: bytes) -> None:
+    """Put ``model.onnx`` beside the skops file; on failure remove the logged model."""
+    import tempfile
+    from pathlib import Path
+
+    from toolkit.serving.stored import ONNX_FILE
+
+    client = mlflow.MlflowClient()
+    try:
+        with tempfile.TemporaryDirectory(prefix="scaleout-onnx-") as tmp:
+            path = Path(tmp) / ONNX_FILE
+            path.write_bytes(onnx_bytes)
+            client.log_model_artifact(model_id, str(path))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.delete_logged_model(model_id)
+        raise
 
 
 def _untrusted_types(blob: bytes) -> list[str]:

@@ -75,6 +75,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from toolkit.serving.app import create_app
     from toolkit.serving.deps import require
     from toolkit.serving.reload import AliasFollower, alias_parts
+    from toolkit.serving.stored import stored_onnx
 
     require("fastapi", purpose="scaleout serve")
     uvicorn = require("uvicorn", purpose="scaleout serve")
@@ -98,7 +99,8 @@ def run_serve(args: argparse.Namespace) -> int:
         model, why_not, digest = served.model, served.why_not_onnx, served.fingerprint
     else:
         model = load_model(args.model, trusted=trusted_option(args))
-        served, why_not = build_runtime(model, runtime=args.runtime)
+        stored = stored_onnx(args.model) if args.runtime != "sklearn" else None
+        served, why_not = build_runtime(model, runtime=args.runtime, stored=stored)
         digest = fingerprint(model)
     if why_not:
         print(f"scaleout serve: warning: serving with scikit-learn: {why_not}", file=sys.stderr)
@@ -129,7 +131,11 @@ def _metadata(uri: str, model: Any, served: Any, digest: str) -> dict[str, Any]:
         outputs[method] = {"column": spec.column, "type": spec.ddl, "fields": list(spec.fields)}
     onnx = None
     if hasattr(served, "outputs"):  # the onnxruntime runtime: what it answers itself
-        onnx = {"methods": list(served.outputs), "precision": served.precision}
+        onnx = {
+            "methods": list(served.outputs),
+            "precision": served.precision,
+            "origin": getattr(served, "origin", "converted"),
+        }
     return {
         "onnx": onnx,
         "model": uri,

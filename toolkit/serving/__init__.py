@@ -11,7 +11,9 @@ Modules: :mod:`~toolkit.serving.deps` (the optional libraries),
 :mod:`~toolkit.serving.runtime` (the scikit-learn and onnxruntime runtimes),
 :mod:`~toolkit.serving.payload` (JSON request bodies to pandas frames),
 :mod:`~toolkit.serving.app` (the FastAPI app), :mod:`~toolkit.serving.api`
-(:func:`export_onnx` and :func:`serve`).
+(:func:`export_onnx` and the runtime choice), :mod:`~toolkit.serving.stored` (the ONNX
+file ``tracking.log_model(..., onnx=True)`` stores beside the model),
+:mod:`~toolkit.serving.reload` (following a registry alias).
 """
 
 from __future__ import annotations

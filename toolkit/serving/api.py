@@ -129,25 +129,41 @@ def prepare_export(model: Any, *, sample: Any = None, trusted: Trusted = False) 
 
 
 def build_runtime(
-    model: Any, *, runtime: str = "auto", sample: Any = None
+    model: Any, *, runtime: str = "auto", sample: Any = None, stored: bytes | None = None
 ) -> tuple[Any, str | None]:
     """The runtime to serve ``model`` with, and why ONNX was not used (None when it was,
     or was not asked for).
 
     ``auto``: onnxruntime when the export passed its agreement check, else scikit-learn;
     ``onnx``: onnxruntime or an :class:`ExportError`; ``sklearn``: scikit-learn.
+    ``stored``: the ONNX file logged with the model (``log_model(..., onnx=True)``),
+    served as it is when it records ``model``'s fingerprint, else ignored (the model is
+    converted and checked again); the runtime's ``origin`` says which.
 
     Examples
     --------
     >>> served, why_not = build_runtime(model, runtime="auto")  # doctest: +SKIP
+    >>> served.origin                                          # doctest: +SKIP
+    'converted'
     """
     from toolkit.serving.runtime import OnnxRuntime, SklearnRuntime
+    from toolkit.serving.stored import ONNX_FILE, stored_export
 
     if runtime not in RUNTIMES:
         raise InvalidOptionError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     fallback = SklearnRuntime(model)
     if runtime == "sklearn":
         return fallback, None
+    origin = "converted"
+    if stored is not None:
+        found, ignored = stored_export(stored, model)
+        if found is not None:
+            served = OnnxRuntime(
+                found.onnx_bytes, found.signature, found.outputs, precision=found.precision,
+                fallback=fallback, strict=runtime == "onnx", origin=f"stored {ONNX_FILE}",
+            )  # fmt: skip
+            return served, None
+        origin = f"converted ({ignored})"
     try:
         export = prepare_export(model, sample=sample)
     except ExportError as exc:
@@ -156,6 +172,6 @@ def build_runtime(
         return fallback, str(exc)
     served = OnnxRuntime(
         export.onnx_bytes, export.signature, export.outputs, precision=export.precision,
-        fallback=fallback, strict=runtime == "onnx",
+        fallback=fallback, strict=runtime == "onnx", origin=origin,
     )  # fmt: skip
     return served, None

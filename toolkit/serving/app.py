@@ -24,7 +24,7 @@ from toolkit.exceptions import (
     ToolkitError,
 )
 from toolkit.serving.deps import require
-from toolkit.serving.payload import parse_body
+from toolkit.serving.payload import parse_payload
 from toolkit.serving.runtime import Runtime
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "status_of"]
@@ -85,8 +85,8 @@ def create_app(
                 return failure(413, "RequestTooLarge", _too_large(size, max_body_bytes))
             chunks.append(chunk)
         try:
-            frame, options = parse_body(b"".join(chunks))
-            answer = runtime.predict(frame, **options)
+            data, options = parse_payload(b"".join(chunks))
+            answer = runtime.predict(data, **options)
         except ToolkitError as exc:
             return failure(status_of(exc), type(exc).__name__, str(exc))
         body = {

@@ -173,9 +173,12 @@ class AliasFollower:
     def _load(self, version: str) -> _Served:
         from toolkit.models.api import fingerprint, load_model
         from toolkit.serving.api import build_runtime
+        from toolkit.serving.stored import stored_onnx
 
-        model = load_model(f"models:/{self.registered}/{version}", trusted=self.trusted)
-        runtime, why_not = build_runtime(model, runtime=self.kind)
+        uri = f"models:/{self.registered}/{version}"
+        model = load_model(uri, trusted=self.trusted)
+        stored = stored_onnx(uri) if self.kind != "sklearn" else None  # logged with onnx=True
+        runtime, why_not = build_runtime(model, runtime=self.kind, stored=stored)
         return _Served(runtime, version, model, fingerprint(model), why_not)
 
 

@@ -9,6 +9,13 @@ a request with any other row is answered by scikit-learn, which refuses, skips o
 such rows exactly as ``tk.score`` does. Methods the export does not cover go to
 scikit-learn too, unless the runtime is ``strict`` (``--runtime onnx``).
 
+Both take a pandas frame or a parsed body (:class:`~toolkit.serving.payload.Payload`).
+Given a body whose rows are all clean (every feature present, numbers as JSON numbers,
+strings the encoders know, no output name taken), the onnxruntime runtime feeds its
+lists straight into the ONNX session without building a pandas frame: the same checks
+pass on such rows and the same inputs reach the session, so the answer is the one the
+frame path gives. Any other body goes the frame path.
+
 Examples
 --------
 >>> import pandas as pd
@@ -27,12 +34,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from toolkit.exceptions import UnsupportedMethodError
+from toolkit.exceptions import ToolkitError, UnsupportedMethodError
 from toolkit.scoring.api import check_output_free, make_request, score_with
 from toolkit.scoring.checks import check_columns, numeric_columns
 from toolkit.scoring.schema import OutputSpec
 from toolkit.scoring.worker import ScoreRequest
 from toolkit.serving.export import session_for
+from toolkit.serving.payload import Payload, as_frame
 from toolkit.serving.signature import Signature
 
 __all__ = ["OnnxRuntime", "Prediction", "Runtime", "SklearnRuntime", "json_value"]
@@ -96,6 +104,7 @@ class SklearnRuntime:
         self, frame: Any, *, method: str = "predict", handle_invalid: str = "error"
     ) -> Prediction:
         request = self.request(method, handle_invalid)
+        frame = as_frame(frame)
         scored = score_with(request, frame)
         spec = request.spec
         positions = [int(i) for i in frame.index.get_indexer(scored.index)]
@@ -127,7 +136,9 @@ class OnnxRuntime:
         precision: str,
         fallback: SklearnRuntime,
         strict: bool = False,
+        origin: str = "converted",
     ) -> None:
+        self.origin = origin  # "converted", or "stored model.onnx" (logged with the model)
         self.session = session_for(onnx_bytes)  # as the agreement check ran it
         self.sig, self.outputs, self.precision = sig, dict(outputs), precision
         self.fallback, self.strict = fallback, strict
@@ -148,27 +159,72 @@ class OnnxRuntime:
                 )
             return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
         request = self.fallback.request(method, handle_invalid)  # options checked as score does
+        if isinstance(frame, Payload):
+            feed = self._direct_feed(frame, request)
+            if feed is not None:
+                return self._answer(request, method, handle_invalid, feed, len(frame), frame)
+            frame = frame.frame()
         check_columns(self.fallback.model, request.features, numeric_columns(frame))
         check_output_free(request, frame.columns)
         if not self._vouch(frame):
             return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
         feed = self.sig.feed(frame, precision=self.precision)
+        return self._answer(request, method, handle_invalid, feed, len(frame), frame)
+
+    def _answer(
+        self, request: ScoreRequest, method: str, handle_invalid: str,
+        feed: dict[str, np.ndarray], rows: int, data: Any,
+    ) -> Prediction:  # fmt: skip
         try:
             (out,) = self.session.run([self.outputs[method]], feed)
         except Exception:  # onnxruntime refused (e.g. an encoder's unknown value): sklearn says why
-            return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
+            return self.fallback.predict(data, method=method, handle_invalid=handle_invalid)
         spec = request.spec
-        if spec.fields:
-            values = [_struct(spec, row) for row in np.asarray(out).reshape(len(frame), -1)]
-        else:
-            values = [json_value(v, spec.leaf) for v in np.asarray(out).reshape(len(frame))]
-        records: list[dict[str, Any]] = [{spec.column: v} for v in values]
+        records: list[dict[str, Any]] = [{spec.column: v} for v in _values(spec, out, rows)]
         columns = [spec.column]
         if handle_invalid == "keep":
             columns.append(request.error_col)
             for record in records:
                 record[request.error_col] = None
-        return Prediction(tuple(columns), list(range(len(frame))), records, self.name)
+        return Prediction(tuple(columns), list(range(rows)), records, self.name)
+
+    def _direct_feed(self, payload: Payload, request: ScoreRequest) -> dict[str, np.ndarray] | None:
+        """The ONNX inputs straight from the body's lists when every row is clean (the frame
+        path would pass its checks and build the same inputs), else None."""
+        number = np.float64 if self.precision == "double" else np.float32
+        numeric: dict[str, bool | str] = dict.fromkeys(payload.names, "object")
+        inputs: dict[str, np.ndarray] = {}
+        for name, kind in zip(self.sig.features, self.sig.kinds, strict=True):
+            values = payload.column(name)
+            if values is None:
+                return None
+            known = self._known.get(name)
+            if kind == "string":
+                if not known or not all(type(v) is str and v in known for v in values):
+                    return None
+                inputs[name] = np.array(values, dtype=object).reshape(-1, 1)
+                continue
+            # JSON numbers only (no booleans, no nulls), ints exact in a double: the frame
+            # path's int64/float64 column converts to the same doubles
+            if not all(
+                type(v) is float or (type(v) is int and -_EXACT <= v <= _EXACT) for v in values
+            ):
+                return None
+            doubles = np.array(values, dtype=np.float64)
+            if not np.isfinite(doubles).all():
+                return None
+            if known and not all(float(v) in known for v in values):
+                return None
+            numeric[name] = True
+            inputs[name] = doubles.astype(number).reshape(-1, 1)
+        try:  # anything these checks refuse goes the frame path, which says it in its words
+            check_columns(self.fallback.model, request.features, numeric)
+            check_output_free(request, list(numeric))
+        except ToolkitError:
+            return None
+        if not self.sig.per_column:
+            return {"X": np.hstack([inputs[name] for name in self.sig.features])}
+        return inputs
 
     def _vouch(self, frame: Any) -> bool:
         """True when every row is one the export was checked on: finite numbers, known strings."""
@@ -189,6 +245,9 @@ class OnnxRuntime:
             if not known or not all(isinstance(v, str) and v in known for v in column):
                 return False
         return True
+
+
+_EXACT = 2**53  # larger whole numbers take the frame path (int64 -> float32 rounds once)
 
 
 def json_value(value: Any, leaf: str) -> Any:
@@ -212,6 +271,21 @@ def json_value(value: Any, leaf: str) -> Any:
     if leaf == "boolean":
         return bool(value)
     return str(value)
+
+
+def _values(spec: OutputSpec, out: Any, rows: int) -> list[Any]:
+    """One JSON value per row of an ONNX output (``json_value`` / ``_struct`` per element;
+    a NaN-free double output converted as a whole, to the same Python floats)."""
+    array = np.asarray(out)
+    if spec.leaf == "double" and array.dtype.kind == "f" and not np.isnan(array).any():
+        if spec.fields:
+            return [
+                dict(zip(spec.fields, row, strict=True)) for row in array.reshape(rows, -1).tolist()
+            ]
+        return list(array.reshape(rows).tolist())
+    if spec.fields:
+        return [_struct(spec, row) for row in array.reshape(rows, -1)]
+    return [json_value(v, spec.leaf) for v in array.reshape(rows)]
 
 
 def _struct(spec: OutputSpec, row: Any) -> dict[str, Any] | None:
