@@ -32,6 +32,7 @@ from typing import Any
 import numpy
 
 from adapters.migration.rules import Rule, alternative
+from adapters.pandas._differences import REFUSED, difference
 from adapters.pandas._fallback import (
     FELL_BACK,
     FROM_PANDAS,
@@ -46,11 +47,8 @@ from adapters.pandas._policy import get_fallback, user_line
 from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError, from_worker_error
 
 __all__ = [
-    "DIFFERS",
-    "PYTHON_SCALARS",
     "INDEXERS",
-    "INDEX_COMPARISONS",
-    "REFUSED",
+    "PYTHON_SCALARS",
     "guard_constructor",
     "guard_function",
     "guard_method",
@@ -60,27 +58,6 @@ __all__ = [
     "reason",
 ]
 
-# Calls whose pandas answer depends on pandas' own memory layout: no fallback reproduces
-# it (data moved to pandas has another index and other arrays), so they are refused.
-REFUSED = {
-    "memory_usage": "pandas counts the bytes of its own arrays (a RangeIndex, object strings), "
-    "which data on Spark does not have, and data moved back to pandas has other arrays. "
-    "Instead: call memory_usage() on the pandas frame you built this one from",
-    "info": "pandas prints its own index type (RangeIndex) and memory use, which data on "
-    "Spark does not have. Instead: df.dtypes and df.count() give the columns, their types "
-    "and non-null counts",
-}
-# Calls pandas-on-Spark answers with other values than pandas whatever the arguments.
-_EQUALS = (
-    "pandas answers one bool for the whole object; pandas-on-Spark compares element by element"
-)
-DIFFERS = {
-    "DataFrame.equals": _EQUALS,
-    "Series.equals": _EQUALS,
-    "SeriesGroupBy.unique": "pandas lists each group's values in the order they appear; pandas-on-Spark "
-    "in any order",
-    "pandas.wide_to_long": "pandas-on-Spark gives the rows in another order",
-}
 # Methods whose scalar pandas gives as a Python object (labels, counts of distinct values);
 # every other method's Python int, float or bool becomes the numpy scalar pandas gives.
 PYTHON_SCALARS = frozenset(
@@ -93,9 +70,6 @@ _NUMPY_SCALARS: dict[type, Callable[[Any], Any]] = {
 }
 _depth: ContextVar[int] = ContextVar("scaleout_guard_depth", default=0)
 INDEXERS = {"LocIndexer": "loc", "iLocIndexer": "iloc", "AtIndexer": "at", "iAtIndexer": "iat"}
-# pandas answers ``index < 1`` with a numpy array of booleans; pandas-on-Spark with an
-# integer Index that loc then reads as labels.
-INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
 _JAVA_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)(?::\s*|$)")
 _PY_LAST = re.compile(r"^\w+(?:Error|Exception|Warning)\b.*")
 
@@ -142,7 +116,7 @@ def guard_method(
             where,
             lambda: native(self, args, kwargs),
             lambda rule: _recover(where, rule, self, name, args, kwargs),
-            difference=_difference(where, args, kwargs, receiver=self),
+            difference=difference(where, args, kwargs, receiver=self),
         )
 
     method.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -203,7 +177,7 @@ def guard_function(
             api,
             lambda: spark_func(*args, **kwargs),
             lambda rule: run_function(api, rule, pandas_func, args, kwargs),
-            difference=_difference(api, args, kwargs),
+            difference=difference(api, args, kwargs),
         )
 
     call.__scaleout_guard__ = True  # type: ignore[attr-defined]
@@ -258,98 +232,6 @@ def _guarded(
             ) from None
     finally:
         _depth.reset(token)
-
-
-def _difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> str | None:
-    """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
-    name = api.rsplit(".", 1)[-1]
-    if api in DIFFERS:
-        return DIFFERS[api]
-    if name == "isin" and type(_first(args, kwargs, "values")).__name__ in ("DataFrame", "Series"):
-        return "pandas matches a DataFrame or Series of values by label; pandas-on-Spark does not"
-    if name == "cov" and (len(args) > 0 or "min_periods" in kwargs):
-        return "pandas-on-Spark counts min_periods over other rows than pandas"
-    if name.startswith("__") and any(_matrix(value) for value in args):
-        return "pandas-on-Spark does not align a two-dimensional array with the frame"
-    if api.endswith("melt"):
-        at = 1 if api.startswith("pandas.") else 0  # pandas.melt(frame, id_vars, value_vars)
-        ids = args[at] if len(args) > at else kwargs.get("id_vars")
-        melted = args[at + 1] if len(args) > at + 1 else kwargs.get("value_vars")
-        if isinstance(melted, (list, tuple)) and len(melted) > 1:
-            return (
-                "pandas stacks the melted columns one after the other; pandas-on-Spark "
-                "interleaves them row by row"
-            )
-        if any(type(name) is tuple for name in [*_listed(ids), *_listed(melted)]):
-            return "pandas-on-Spark names a column of a MultiIndex by the text of its tuple"
-    if api.endswith(".take") and args and _out_of_order(args[0]):
-        return "pandas returns the rows in the order asked for; pandas-on-Spark in its own"
-    if api.endswith(".__setattr__") and args and args[0] == "index":
-        return "pandas-on-Spark cannot set the index by assignment"
-    if api.startswith("Index.") and api.endswith(INDEX_COMPARISONS):
-        return "pandas compares an Index element-wise into a numpy array of booleans"
-    if api.endswith((".loc", ".iloc")) and args:
-        key = args[0]
-        rows = key[0] if type(key) is tuple and key else key
-        if _boolean_mask(rows):
-            return (
-                "pandas-on-Spark reads a boolean array or Index (such as df.index < 1) as "
-                "labels, not as a row mask"
-            )
-        if _named_index(rows):
-            return "pandas names the result's index after the Index of labels; pandas-on-Spark does not"
-        if api.endswith(".loc") and _partial_dates(rows, receiver):
-            return (
-                "pandas reads a date string bound as the whole period it names (all of "
-                "'2016-01-10'); pandas-on-Spark as its first instant"
-            )
-    return None
-
-
-def _first(args: tuple, kwargs: dict, keyword: str) -> Any:
-    return args[0] if args else kwargs.get(keyword)
-
-
-def _matrix(value: Any) -> bool:
-    return type(value).__module__ == "numpy" and getattr(value, "ndim", 0) >= 2
-
-
-def _partial_dates(rows: Any, indexer: Any) -> bool:
-    """A slice with a string bound on a frame or series with a datetime index."""
-    if type(rows) is not slice or not any(type(b) is str for b in (rows.start, rows.stop)):
-        return False
-    owner = getattr(indexer, "_psdf_or_psser", None)
-    return str(getattr(getattr(owner, "index", None), "dtype", "")).startswith("datetime")
-
-
-def _listed(names: Any) -> list[Any]:
-    return list(names) if isinstance(names, list) else [] if names is None else [names]
-
-
-def _named_index(rows: Any) -> bool:
-    """A pandas or pandas-on-Spark Index with a name (pandas gives it to the result)."""
-    module = type(rows).__module__
-    is_index = module.startswith(("pandas.core.indexes", "pyspark.pandas.indexes"))
-    return is_index and getattr(rows, "name", None) is not None
-
-
-def _out_of_order(positions: Any) -> bool:
-    """Positions that are not increasing and non-negative (pandas keeps the order asked)."""
-    try:
-        listed = [int(p) for p in positions]
-    except (TypeError, ValueError):
-        return False
-    return any(p < 0 for p in listed) or listed != sorted(listed)
-
-
-def _boolean_mask(rows: Any) -> bool:
-    """A list, numpy array or pandas-on-Spark Index of booleans (not a boolean Series)."""
-    if type(rows) is list:
-        return bool(rows) and all(isinstance(item, bool) for item in rows)
-    module = type(rows).__module__
-    local_array = module == "numpy" or module.startswith("pandas.core.indexes")
-    spark_index = module.startswith("pyspark.pandas.indexes")
-    return (local_array or spark_index) and str(getattr(rows, "dtype", "")) == "bool"
 
 
 def _recover(api: str, rule: Rule, receiver: Any, name: str, args: tuple, kwargs: dict) -> Any:

@@ -31,9 +31,9 @@ from typing import Any
 from adapters.migration.rules import Rule, rulebook
 from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
 from adapters.pandas._arguments import checks, prepare
+from adapters.pandas._differences import INDEX_COMPARISONS, REFUSED
 from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
 from adapters.pandas._guard import (
-    INDEX_COMPARISONS,
     INDEXERS,
     guard_constructor,
     guard_method,
@@ -51,6 +51,8 @@ from adapters.pandas._order import (
     in_listed_order,
     in_pandas_order,
 )
+from adapters.pandas._policy import user_line
+from toolkit.exceptions import UnsupportedPandasAPIError
 
 __all__ = ["install", "installed"]
 
@@ -130,7 +132,8 @@ def install() -> None:
         for prefix, (_, spark_paths, _) in SURFACES.items():
             classes = [import_path(path) for path in spark_paths]
             for name, gap in book.surface.missing[prefix].items():
-                if gap.kind == "property" and gap.source == "absent":
+                own = prefix in ("DataFrame", "Series", "Index")  # no attribute-style columns
+                if gap.kind == "property" and gap.source == "absent" and not own:
                     continue
                 rule = _blocker(book.rules(gap.api))
                 stub = (
@@ -334,6 +337,8 @@ def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:
 
 def _property_stub(api: str, name: str, rule: Rule | None) -> property:
     def getter(self: Any) -> Any:
+        if name in REFUSED:  # a pandas copy's metadata would be changed, not this object's
+            raise UnsupportedPandasAPIError(f"{api} at {user_line()}: {REFUSED[name]}.")
         return run_attribute(api, rule or _generic(api), self, name)
 
     getter.__name__ = name

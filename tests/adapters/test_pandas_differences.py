@@ -152,3 +152,16 @@ def test_info_is_refused_under_every_policy(spark):
     for policy in ("raise", "warn"):
         with pd.backend("spark"), pd.fallback(policy), pytest.raises(UnsupportedPandasAPIError):
             pd.DataFrame({"a": [1]}).info()
+
+
+def test_attrs_and_flags_are_refused_not_read_from_a_copy(spark):
+    with pd.backend("spark"), pd.fallback("warn"):
+        df = pd.DataFrame({"a": [1]})
+        for name in ("attrs", "flags"):
+            with pytest.raises(UnsupportedPandasAPIError, match=f"DataFrame.{name} at "):
+                getattr(df, name)
+
+
+def test_an_index_str_accessor_runs_in_pandas(spark):
+    want, got = _both(lambda pd: pd.DataFrame({"a": [1]}, index=["xyz"]).index.str.len().max())
+    assert got == want
