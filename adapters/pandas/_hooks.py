@@ -188,11 +188,32 @@ def _guard_all() -> None:
                 _guard(cls, f"{prefix}.{name}", name, after=after)
             if prefix == "Index":
                 _guard_new(cls, f"pandas.{cls.__name__}")
+            if grouped:  # pandas' g.nth[0, 1] as well as g.nth([0, 1])
+                _subscriptable(cls, "nth")
     for class_name in INDEXERS:
         cls = import_path(f"pyspark.pandas.indexing:{class_name}")
         for name in ("__getitem__", "__setitem__"):
             _stub_item(cls, f"{class_name}.{name}", name)
             _guard(cls, f"{class_name}.{name}", name)
+
+
+class _Subscriptable:
+    """A bound method that can also be subscripted: ``m[a, b]`` is ``m([a, b])``."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self._method = method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method(*args, **kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._method(list(key) if type(key) is tuple else key)
+
+
+def _subscriptable(cls: type, name: str) -> None:
+    function = vars(cls).get(name) or getattr(cls, name, None)
+    if inspect.isfunction(function):
+        setattr(cls, name, property(lambda self: _Subscriptable(function.__get__(self))))
 
 
 def _stub_item(cls: type, api: str, name: str) -> None:
@@ -307,22 +328,24 @@ def _wrap_init(cls: type, api: str, local_cls: type) -> None:
 
 
 def _local_index(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """Local data with a pandas-on-Spark ``index=``: the index brought to pandas, so the
-    object is built as pandas builds it (pandas-on-Spark would join the two, naming a
+    """Local data with a pandas-on-Spark ``index=`` or ``columns=``: brought to pandas, so
+    the object is built as pandas builds it (pandas-on-Spark would join the two, naming a
     Series 0 and ordering rows its own way). The data is local, so is the index's size."""
-    index = args[1] if len(args) > 1 else kwargs.get("index")
-    if not type(index).__module__.startswith("pyspark.pandas"):
-        return args, kwargs
-    local = index.to_pandas()
-    if len(args) > 1:
-        return (args[0], local, *args[2:]), kwargs
-    return args, {**kwargs, "index": local}
+    args, kwargs = list(args), dict(kwargs)
+    for at, keyword in ((1, "index"), (2, "columns")):
+        value = args[at] if len(args) > at else kwargs.get(keyword)
+        if type(value).__module__.startswith("pyspark.pandas"):
+            if len(args) > at:
+                args[at] = value.to_pandas()
+            else:
+                kwargs[keyword] = value.to_pandas()
+    return tuple(args), kwargs
 
 
 def _local_data(args: tuple, kwargs: dict) -> bool:
     """Plain Python or pandas data (not Spark's own objects, which pandas-on-Spark passes)."""
-    data = args[0] if args else kwargs.get("data")
-    return data is not None and not type(data).__module__.startswith("pyspark")
+    data = args[0] if args else kwargs.get("data")  # None: empty, built in pandas first
+    return not type(data).__module__.startswith("pyspark")
 
 
 def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:

@@ -165,3 +165,23 @@ def test_attrs_and_flags_are_refused_not_read_from_a_copy(spark):
 def test_an_index_str_accessor_runs_in_pandas(spark):
     want, got = _both(lambda pd: pd.DataFrame({"a": [1]}, index=["xyz"]).index.str.len().max())
     assert got == want
+
+
+def _multiindex_columns(pd: Any) -> Any:
+    index = pd.MultiIndex.from_tuples([("bird", "falcon"), ("bird", "parrot")], names=["c", "n"])
+    columns = pd.MultiIndex.from_tuples([("speed", "max"), ("species", "type")])
+    return pd.DataFrame([(389.0, "fly"), (24.0, "fly")], index=index, columns=columns).reset_index()
+
+
+CONSTRUCTED = {
+    "an empty series": lambda pd: pd.Series(dtype="float64"),
+    "MultiIndex columns from the same module": _multiindex_columns,
+    "nth subscripted": lambda pd: (
+        pd.DataFrame({"A": [1, 1, 2, 1, 2], "B": [0, 2, 3, 4, 5]}).groupby("A").nth[0, 1]
+    ),
+}
+
+
+@pytest.mark.parametrize("code", CONSTRUCTED.values(), ids=CONSTRUCTED.keys())
+def test_pandas_forms_the_adapter_accepts(spark, code):
+    _assert_same(*_both(code))
