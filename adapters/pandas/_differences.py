@@ -57,6 +57,8 @@ def difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> 
         return DIFFERS[api]
     if name == "isin" and type(_first(args, kwargs, "values")).__name__ in ("DataFrame", "Series"):
         return "pandas matches a DataFrame or Series of values by label; pandas-on-Spark does not"
+    if name == "sort_index" and (args[1:2] or (kwargs.get("level"),))[0] is not None:
+        return "pandas-on-Spark leaves rows with equal values of the level in any order"
     if name == "cov" and (len(args) > 0 or "min_periods" in kwargs):
         return "pandas-on-Spark counts min_periods over other rows than pandas"
     if name.startswith("__") and any(_matrix(value) for value in args):

@@ -56,6 +56,7 @@ __all__ = [
     "guarded",
     "outermost",
     "reason",
+    "refusal",
 ]
 
 # Methods whose scalar pandas gives as a Python object (labels, counts of distinct values);
@@ -195,7 +196,7 @@ def _guarded(
     token = _depth.set(1)
     try:
         raising = get_fallback().mode == "raise"
-        why, refusal = difference, UnsupportedPandasAPIError
+        why, refused = difference, UnsupportedPandasAPIError
         if why is None:
             try:
                 return native()
@@ -213,10 +214,10 @@ def _guarded(
             if why is None:
                 why = f"pandas-on-Spark cannot run it ({type(failure).__name__}: {reason(failure)})"
             if isinstance(failure, LookupError) and _plain_python(failure):
-                refusal = _refusal(type(failure))
+                refused = refusal(type(failure))
         rule = Rule(api, "blocker", why, alternative(api))
         if raising:
-            raise refusal(
+            raise refused(
                 f"{api} at {user_line()}: {rule.message}. Instead: {rule.suggestion}."
             ) from None
         try:
@@ -252,7 +253,7 @@ def _api(api: str, receiver: Any) -> str:
 
 
 @functools.cache
-def _refusal(kind: type[BaseException]) -> type[UnsupportedPandasAPIError]:
+def refusal(kind: type[BaseException]) -> type[UnsupportedPandasAPIError]:
     """An UnsupportedPandasAPIError that is also a ``kind`` (a KeyError stays catchable as one)."""
     namespace = {"__module__": UnsupportedPandasAPIError.__module__, "__str__": Exception.__str__}
     return type(UnsupportedPandasAPIError.__name__, (UnsupportedPandasAPIError, kind), namespace)

@@ -31,17 +31,16 @@ from typing import Any
 from adapters.migration.rules import Rule, rulebook
 from adapters.migration.surface import SURFACES, import_path, import_pyspark_pandas
 from adapters.pandas._arguments import checks, prepare
+from adapters.pandas._constructors import guard_new, wrap_init
 from adapters.pandas._differences import INDEX_COMPARISONS, REFUSED
-from adapters.pandas._fallback import ORIGIN, holds_spark, run_attribute, run_function, run_method
+from adapters.pandas._fallback import ORIGIN, run_attribute, run_method
 from adapters.pandas._guard import (
     INDEXERS,
-    guard_constructor,
     guard_method,
     guard_property,
     guarded,
-    outermost,
+    refusal,
 )
-from adapters.pandas._holdable import check_holdable
 from adapters.pandas._order import (
     AFTER,
     ALIGNING,
@@ -50,9 +49,9 @@ from adapters.pandas._order import (
     in_frame_order,
     in_listed_order,
     in_pandas_order,
+    in_window_rules,
 )
 from adapters.pandas._policy import user_line
-from toolkit.exceptions import UnsupportedPandasAPIError
 
 __all__ = ["install", "installed"]
 
@@ -112,6 +111,9 @@ _MORE_CLASSES = {
         )
     ),
 }
+# Properties pandas-on-Spark lacks that get a stub run per the fallback policy; others stay
+# absent (hasattr(df, "sparse") stays False, as libraries probe it).
+_ABSENT_STUBBED = {"Index": ("str",)}
 _lock = threading.Lock()
 _installed = False
 
@@ -132,8 +134,8 @@ def install() -> None:
         for prefix, (_, spark_paths, _) in SURFACES.items():
             classes = [import_path(path) for path in spark_paths]
             for name, gap in book.surface.missing[prefix].items():
-                own = prefix in ("DataFrame", "Series", "Index")  # no attribute-style columns
-                if gap.kind == "property" and gap.source == "absent" and not own:
+                absent = gap.kind == "property" and gap.source == "absent"
+                if absent and name not in _ABSENT_STUBBED.get(prefix, ()):
                     continue
                 rule = _blocker(book.rules(gap.api))
                 stub = (
@@ -152,7 +154,8 @@ def install() -> None:
                 _wrap_class(prefix, cls)
         _guard_all()
         for name in ("DataFrame", "Series"):
-            _wrap_init(
+            _refuse_attributes(import_path(f"pyspark.pandas:{name}"), name)
+            wrap_init(
                 import_path(f"pyspark.pandas:{name}"),
                 f"pandas.{name}",
                 import_path(f"pandas:{name}"),
@@ -177,6 +180,8 @@ def _guard_all() -> None:
                 after = None
                 if grouped and (prefix, name) not in CONSTRUCTORS:
                     after = in_pandas_order
+                elif prefix in ("Rolling", "Expanding"):
+                    after = in_window_rules
                 elif prefix in ("DataFrame", "Series") and name in KEEP_ORDER:
                     after = in_frame_order
                 elif prefix in ("DataFrame", "Series") and name in ALIGNING:
@@ -187,7 +192,7 @@ def _guard_all() -> None:
                     after = AFTER[name]
                 _guard(cls, f"{prefix}.{name}", name, after=after)
             if prefix == "Index":
-                _guard_new(cls, f"pandas.{cls.__name__}")
+                guard_new(cls, f"pandas.{cls.__name__}")
             if grouped:  # pandas' g.nth[0, 1] as well as g.nth([0, 1])
                 _subscriptable(cls, "nth")
     for class_name in INDEXERS:
@@ -244,21 +249,6 @@ def _guard(cls: type, api: str, name: str, *, after: Callable[..., Any] | None =
         setattr(cls, name, guard_property(api, name, original))
 
 
-def _guard_new(cls: type, api: str) -> None:
-    """An Index class built from the user's data refuses cleanly what it cannot hold."""
-    original = vars(cls).get("__new__")
-    if not isinstance(original, staticmethod) or guarded(original.__func__):
-        return
-    build = original.__func__
-
-    @functools.wraps(build)
-    def __new__(kind: type, *args: Any, **kwargs: Any) -> Any:
-        return guard_constructor(api, lambda: build(kind, *args, **kwargs))
-
-    __new__.__scaleout_guard__ = True  # type: ignore[attr-defined]
-    cls.__new__ = staticmethod(__new__)  # type: ignore[assignment]
-
-
 def _blocker(rules: Any) -> Rule | None:
     return next((r for r in rules if r.severity == "blocker"), None)
 
@@ -299,53 +289,21 @@ def _wrapped(
     return method
 
 
-def _wrap_init(cls: type, api: str, local_cls: type) -> None:
-    """``ps.DataFrame({...: ps object})``: pandas-on-Spark cannot read its own objects there."""
-    original = vars(cls)["__init__"]
+def _refuse_attributes(cls: type, prefix: str) -> None:
+    """``df.attrs``: a refusal naming why (:data:`REFUSED`), still an AttributeError, so
+    ``hasattr(df, "attrs")`` stays False."""
+    original = vars(cls)["__getattr__"]
     if getattr(original, "__scaleout__", False):
         return
 
     @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if outermost() and _local_data(args, kwargs):
-            args, kwargs = _local_index(args, kwargs)
-        if (args or kwargs) and holds_spark((args, kwargs)):
-            _, _, rule = prepare(api, args, kwargs)
-            if rule is not None:
-                built = run_function(api, rule, local_cls, args, kwargs)
-                original(self, built)
-                return
-        elif outermost() and _local_data(args, kwargs):  # in pandas first: refuse what
-            # Spark cannot hold (pandas-on-Spark's own calls pass: the guard judges those)
-            local = local_cls(*args, **kwargs)
-            check_holdable(local, api=api)
-            guard_constructor(api, lambda: original(self, local))
-            return
-        original(self, *args, **kwargs)
+    def __getattr__(self: Any, key: str) -> Any:
+        if key in REFUSED:
+            raise refusal(AttributeError)(f"{prefix}.{key} at {user_line()}: {REFUSED[key]}.")
+        return original(self, key)
 
-    __init__.__scaleout__ = True  # type: ignore[attr-defined]
-    cls.__init__ = __init__  # type: ignore[misc]
-
-
-def _local_index(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """Local data with a pandas-on-Spark ``index=`` or ``columns=``: brought to pandas, so
-    the object is built as pandas builds it (pandas-on-Spark would join the two, naming a
-    Series 0 and ordering rows its own way). The data is local, so is the index's size."""
-    args, kwargs = list(args), dict(kwargs)
-    for at, keyword in ((1, "index"), (2, "columns")):
-        value = args[at] if len(args) > at else kwargs.get(keyword)
-        if type(value).__module__.startswith("pyspark.pandas"):
-            if len(args) > at:
-                args[at] = value.to_pandas()
-            else:
-                kwargs[keyword] = value.to_pandas()
-    return tuple(args), kwargs
-
-
-def _local_data(args: tuple, kwargs: dict) -> bool:
-    """Plain Python or pandas data (not Spark's own objects, which pandas-on-Spark passes)."""
-    data = args[0] if args else kwargs.get("data")  # None: empty, built in pandas first
-    return not type(data).__module__.startswith("pyspark")
+    __getattr__.__scaleout__ = True  # type: ignore[attr-defined]
+    cls.__getattr__ = __getattr__  # type: ignore[attr-defined]
 
 
 def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:
@@ -360,8 +318,6 @@ def _method_stub(api: str, name: str, rule: Rule | None) -> Callable[..., Any]:
 
 def _property_stub(api: str, name: str, rule: Rule | None) -> property:
     def getter(self: Any) -> Any:
-        if name in REFUSED:  # a pandas copy's metadata would be changed, not this object's
-            raise UnsupportedPandasAPIError(f"{api} at {user_line()}: {REFUSED[name]}.")
         return run_attribute(api, rule or _generic(api), self, name)
 
     getter.__name__ = name

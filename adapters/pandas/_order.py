@@ -38,11 +38,12 @@ __all__ = [
     "in_frame_order",
     "in_listed_order",
     "in_pandas_order",
+    "in_window_rules",
 ]
 
 _UNSORTED = "_scaleout_unsorted"  # on a result this module sorted: the one it sorted
 # DataFrame / Series methods whose result pandas gives in the frame's own row order.
-KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat", "rank"})
+KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat"})
 _ARITHMETIC = ("add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow")
 # Calls that align two frames or series on their rows.
 ALIGNING = frozenset(
@@ -175,10 +176,33 @@ def _same_name(receiver: Any, result: Any, *_: Any) -> Any:
     return result
 
 
+def _ranked(receiver: Any, result: Any, args: tuple, kwargs: dict) -> Any:
+    """pandas ranks only the values that are there; pandas-on-Spark counts nulls too."""
+    if has_nulls(receiver):
+        raise AnswerDiffers("pandas-on-Spark ranks missing values among the others")
+    return in_frame_order(receiver, result)
+
+
+def has_nulls(data: Any) -> bool:
+    """Whether a pandas-on-Spark frame or series holds a missing value (one Spark job)."""
+    found = data.isnull().any()
+    return bool(found.any() if hasattr(found, "any") else found)
+
+
+def in_window_rules(window: Any, result: Any, *_: Any) -> Any:
+    """A rolling or expanding aggregation: pandas counts only values that are there
+    towards ``min_periods``, pandas-on-Spark every row, so data with nulls falls back."""
+    data = getattr(window, "_psdf_or_psser", None)
+    if data is not None and has_nulls(data):
+        raise AnswerDiffers("pandas-on-Spark counts missing values towards min_periods")
+    return result
+
+
 # Post-processing of other DataFrame / Series methods, by name.
 AFTER: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
     "unstack": _sorted_rows,
     "rename_axis": _same_name,
+    "rank": _ranked,
 }
 
 

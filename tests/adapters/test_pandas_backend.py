@@ -269,7 +269,8 @@ def test_results_spark_cannot_hold_are_refused_clearly(sales):
 
 def test_hooks_leave_working_calls_and_hasattr_alone(sales):
     with pd.backend("spark"):
-        assert not hasattr(sales, "attrs")  # absent pandas properties are not faked
+        assert not hasattr(sales, "attrs")  # refused as an AttributeError too
+        assert not hasattr(sales, "sparse")  # absent pandas properties are not faked
         assert hasattr(sales, "asfreq")  # methods are, and only calling them falls back
         assert _local(sales.groupby("region")["amount"].sum()).sort_index().tolist() == [
             4.0,

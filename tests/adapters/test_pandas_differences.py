@@ -185,3 +185,22 @@ CONSTRUCTED = {
 @pytest.mark.parametrize("code", CONSTRUCTED.values(), ids=CONSTRUCTED.keys())
 def test_pandas_forms_the_adapter_accepts(spark, code):
     _assert_same(*_both(code))
+
+
+WITH_NULLS = {
+    "rank leaves missing values out": lambda pd: pd.Series([4, 2, 4, 8, np.nan]).rank(),
+    "rolling counts values that are there": lambda pd: (
+        pd.DataFrame({"B": [0, 1, 2, np.nan, 4]}).rolling(2).sum()
+    ),
+    "sort_index by a level sorts the rest": lambda pd: pd.Series(
+        range(4), index=[np.array(["b", "b", "a", "a"]), np.array(["two", "one", "two", "one"])]
+    ).sort_index(level=1),
+    "a series of an index is in order, unnamed": lambda pd: pd.Series(
+        pd.date_range("20200101", periods=3)
+    ),
+}
+
+
+@pytest.mark.parametrize("code", WITH_NULLS.values(), ids=WITH_NULLS.keys())
+def test_answers_pandas_on_spark_gives_differently(spark, code):
+    _assert_same(*_both(code))
