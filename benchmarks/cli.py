@@ -88,7 +88,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument(
         "--suites",
         type=_names(SUITES),
-        help=f"comma-separated: {','.join(SUITES)} (default: all but demo)",
+        help=f"comma-separated: {','.join(SUITES)} (default: all but demo, latency, tuning)",
     )
     p.add_argument("--skip", type=_names(SUITES), default=(), help="suites to leave out")
     p.add_argument("--scaling-rows", type=_ints, help="table sizes for the scaling chart")
@@ -96,6 +96,10 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument("--pandas-sizes", type=_ints, help="two frame sizes for the pandas suite")
     p.add_argument("--demo-rows", type=_count, help="rows the demo suite scores (default 2M)")
     p.add_argument("--demo-train-rows", type=_count, help="demo suite training rows (default 200k)")
+    p.add_argument(
+        "--latency-requests", type=_count, help="timed requests per latency row (default 2,000)"
+    )
+    p.add_argument("--tuning-candidates", type=_count, help="tuning suite candidates (default 24)")
     p.add_argument(
         "--workdir",
         type=Path,
@@ -119,7 +123,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     """
     fields = ("rows", "features", "files", "train_rows", "repeat", "models", "paths", "modes",
               "suites", "scaling_rows", "scaling_model", "pandas_sizes", "demo_rows",
-              "demo_train_rows", "workdir", "out", "master", "seed")  # fmt: skip
+              "demo_train_rows", "latency_requests", "tuning_candidates", "workdir", "out", "master", "seed")  # fmt: skip
     overrides = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     if args.quiet:
         overrides["progress"] = False

@@ -57,7 +57,11 @@ QUICK_PATHS = tuple(p for p in PATHS if p != "predict_batch_udf")
 #: ``files``: Parquet in -> Parquet out. ``memory``: a cached DataFrame -> Spark's no-op sink.
 MODES = ("files", "memory")
 #: ``demo``: the demo's own model and comparison (:mod:`benchmarks.demo_suite`), opt-in.
-SUITES = ("scoring", "cold", "scaling", "pandas_ops", "demo")
+#: ``latency``: single-row and 100-row requests to ``scaleout serve`` (:mod:`benchmarks.latency`),
+#: opt-in; it needs no table and no Spark job.
+#: ``tuning``: one GridSearchCV timed with n_jobs=1, loky, joblibspark and scaleout's backend
+#: (:mod:`benchmarks.tuning_suite`), opt-in; it brings its own data (``rows // 10`` rows).
+SUITES = ("scoring", "cold", "scaling", "pandas_ops", "demo", "latency", "tuning")
 DEFAULT_SUITES = ("scoring", "cold", "scaling", "pandas_ops")
 
 
@@ -87,6 +91,10 @@ class BenchConfig:
     pandas_repeat: int = 2
     demo_rows: int = DEFAULT_ROWS  # the demo's own defaults
     demo_train_rows: int = DEFAULT_TRAIN_ROWS
+    latency_requests: int = 2_000  # timed requests per latency row (the issue: >= 5,000)
+    latency_clients: int = 8  # concurrent clients for the throughput rows
+    tuning_candidates: int = 24  # the tuning suite's search (the issue: 24 x 5)
+    tuning_folds: int = 5
     suites: tuple[str, ...] = DEFAULT_SUITES
     workdir: Path = field(default_factory=lambda: default_workdir())
     out: Path = Path("bench-results")
@@ -120,9 +128,14 @@ class BenchConfig:
             "pandas_repeat",
             "demo_rows",
             "demo_train_rows",
+            "latency_requests",
+            "latency_clients",
+            "tuning_candidates",
         ):
             if getattr(self, name) < 1:
                 raise InvalidOptionError(f"{name} must be at least 1; got {getattr(self, name)}.")
+        if self.tuning_folds < 2:
+            raise InvalidOptionError(f"tuning_folds must be at least 2; got {self.tuning_folds}.")
 
     def replace(self, **changes: object) -> BenchConfig:
         """A copy with ``changes`` applied (and validated)."""
@@ -142,6 +155,7 @@ PRESETS: dict[str, dict[str, object]] = {
         "cold_paths": ("mllib", "score", "score_files", "mlflow_udf", "predict_batch_udf"),
         "pandas_sizes": (100_000, 5_000_000),
         "pandas_repeat": 5,
+        "latency_requests": 10_000,
     },
 }
 

@@ -260,6 +260,12 @@ def markdown(results: dict[str, Any]) -> str:
                         f"{fmt_ratio(demo['speedup'])} ({demo['speedup_low']:.2f}–{demo['speedup_high']:.2f})"],
                        ["MLlib transform", f"{demo['mllib_seconds']:.2f}",
                         fmt_rate(demo["rows"] / demo["mllib_seconds"]), "1.00x"]])  # fmt: skip
+    if results.get("latency"):
+        out += _latency(results["latency"])
+    if results.get("tuning"):
+        from benchmarks.tuning_suite import tuning_markdown
+
+        out += tuning_markdown(results["tuning"])
     ops = results.get("pandas_ops")
     if ops:
         out += [
@@ -283,6 +289,35 @@ def markdown(results: dict[str, Any]) -> str:
         out += [f"\n> {note}" for note in ops.get("notes", [])]
     out += ["", "## Threads", "", _threads(env), ""]
     return "\n".join(out)
+
+
+def _latency(found: dict[str, Any]) -> list[str]:
+    """The latency section (``--suites latency``, :mod:`benchmarks.latency`)."""
+    out = [
+        "",
+        f"## Real-time latency (`scaleout serve`, {found['method']})",
+        "",
+        f"{found['model']}. Per row: {found['warmup']:,} warm-up requests, then "
+        f"{found['requests']:,} timed, one client; `in_process` = JSON body -> parse -> "
+        "runtime, `http` = POST /predict to a `scaleout serve` child on 127.0.0.1, keep-alive.",
+        "",
+    ]
+    out += _table(["runtime", "mode", "rows/request", "p50 µs", "p99 µs", "p99.9 µs", "requests"],
+                  [[r["runtime"], r["mode"], str(r["batch"]), f"{r['p50_us']:,.0f}",
+                    f"{r['p99_us']:,.0f}", f"{r['p999_us']:,.0f}", f"{r['requests']:,}"]
+                   for r in found["rows"]])  # fmt: skip
+    if found.get("throughput"):
+        out += ["", f"Throughput, {found['clients']} concurrent clients over HTTP:", ""]
+        out += _table(["runtime", "rows/request", "requests/s", "rows/s", "p50 µs", "p99 µs"],
+                      [[t["runtime"], str(t["batch"]), f"{t['requests_per_second']:,.0f}",
+                        fmt_rate(t["rows_per_second"]), f"{t['p50_us']:,.0f}", f"{t['p99_us']:,.0f}"]
+                       for t in found["throughput"]])  # fmt: skip
+    if found.get("targets"):
+        out += [""]
+        out += _table(["target", "measured µs", "required µs", "met"],
+                      [[t["target"], f"{t['measured_us']:,.0f}", f"< {t['required_us']:,.0f}",
+                        "yes" if t["met"] else "**no**"] for t in found["targets"]])  # fmt: skip
+    return out + [f"\n> {note}" for note in found.get("notes", [])]
 
 
 def _s(value: float | None) -> str:

@@ -4,8 +4,10 @@ Order: write (or reuse) the table, fit both libraries' models on a sample
 (outside every timer), log the models to a local MLflow store in the work
 directory, capture the environment, time cold starts in fresh processes, then
 the scoring suite model by model (cached input for memory mode), the scaling
-suite and the pandas suite. Results: ``results.json``, ``results.md`` and PNG
-charts in ``config.out``.
+suite, the opt-in demo, latency and tuning suites, and the pandas suite. A run of only
+suites that bring their own data (demo, latency, tuning, pandas_ops) writes no table and
+fits no model. Results: ``results.json``, ``results.md`` and PNG charts in
+``config.out``.
 
 Examples
 --------
@@ -32,7 +34,12 @@ from benchmarks.protocol import summarize
 from benchmarks.suites import Context, cold_suite, scaling_suite, scoring_suite, task_count
 from toolkit.files.jobs import cores
 
-__all__ = ["run_bench"]
+__all__ = ["TABLE_SUITES", "run_bench"]
+
+#: The suites that read the benchmark table and its fitted models; the others (``demo``,
+#: ``latency``, ``tuning``, ``pandas_ops``) bring their own data, so a run of only those
+#: writes and fits nothing.
+TABLE_SUITES = ("scoring", "cold", "scaling")
 
 
 def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
@@ -57,13 +64,21 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
         ctx = Context(config, spark, cores(spark), show, MemorySampler())
         if own:
             stack.callback(lambda: ctx.spark.stop())  # the session may be restarted for cold
-        show.stage(f"data: {config.rows:,} rows x {config.features} features")
-        table = ensure_table(workdir, rows=config.rows, features=config.features,
-                             files=config.files, seed=config.seed)  # fmt: skip
-        fitted, sample = _fit(ctx, table)
-        if "mlflow_udf" in config.paths and fitted:
-            ctx.tracking_uri = _log_models(ctx, stack, fitted, sample)
-        del sample
+        fitted: dict[str, Any] = {}
+        table = None
+        if set(config.suites) & set(TABLE_SUITES):  # the others bring their own data
+            show.stage(f"data: {config.rows:,} rows x {config.features} features")
+            table = ensure_table(workdir, rows=config.rows, features=config.features,
+                                 files=config.files, seed=config.seed)  # fmt: skip
+            fitted, sample = _fit(ctx, table)
+            if "mlflow_udf" in config.paths and fitted:
+                ctx.tracking_uri = _log_models(ctx, stack, fitted, sample)
+            del sample
+        else:
+            notes.append(
+                "No benchmark table was written or fitted: the suites run bring their "
+                "own data, so the table line above describes the options only."
+            )
         show.stage("capturing the environment")
         from benchmarks.environment import capture
 
@@ -91,6 +106,16 @@ def run_bench(config: BenchConfig, *, spark: Any = None) -> dict[str, Any]:
 
             with _timed(phases, "demo"):
                 results["demo"] = demo_suite(ctx)
+        if "latency" in config.suites:
+            from benchmarks.latency import latency_suite
+
+            with _timed(phases, "latency"):
+                results["latency"] = latency_suite(ctx)
+        if "tuning" in config.suites:
+            from benchmarks.tuning_suite import tuning_suite
+
+            with _timed(phases, "tuning"):
+                results["tuning"] = tuning_suite(ctx)
         if "pandas_ops" in config.suites:
             from benchmarks.pandas_ops import run_pandas_ops
 
