@@ -8,7 +8,7 @@ answer.
 Examples
 --------
 >>> sorted({record["api"] for record in DIFFERENCES})[-2:]
-['pandas.notna', 'pandas.notnull']
+['pandas.notnull', 'pandas.wide_to_long']
 """
 
 from __future__ import annotations
@@ -122,6 +122,48 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
             "Series.memory_usage",
         )
     ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "message": "pandas-on-Spark's equals compares element by element, where pandas "
+            "answers one bool",
+            "suggestion": "compare in Spark: (a == b).all().all() plus the shapes and dtypes, "
+            "or pandas.testing on collected data",
+        }
+        for api in ("DataFrame.equals", "Series.equals")
+    ),
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["level", "given", None]],
+            "message": "pandas-on-Spark sorts by the level alone and leaves rows with equal "
+            "values in any order; pandas sorts by the other levels next",
+            "suggestion": "sort by all levels in the order you want: sort_index(level=[1, 0])",
+        }
+        for api in ("DataFrame.sort_index", "Series.sort_index")
+    ),
+    {
+        "api": "DataFrame.cov",
+        "severity": "blocker",
+        "when": [["min_periods", "given", None]],
+        "message": "pandas-on-Spark counts min_periods over other rows than pandas",
+        "suggestion": "leave min_periods out, or compute the covariance of small data in pandas",
+    },
+    {
+        "api": "SeriesGroupBy.unique",
+        "severity": "blocker",
+        "message": "pandas lists each group's values in the order they appear; pandas-on-Spark "
+        "in any order",
+        "suggestion": "sort them: g.agg(lambda s: sorted(s.unique())), if order does not matter",
+    },
+    {
+        "api": "pandas.wide_to_long",
+        "severity": "blocker",
+        "message": "pandas-on-Spark gives the rows in another order than pandas",
+        "suggestion": "sort the result by its index: pd.wide_to_long(...).sort_index()",
+    },
     *(
         {
             "api": api,

@@ -3,13 +3,15 @@
 :data:`REFUSED` calls depend on pandas' own objects (memory layout, metadata) and no
 fallback gives pandas' answer, so they are refused under every policy. For the rest,
 :func:`difference` says, before the call runs, why pandas-on-Spark would answer it with
-other values (the fallback policy then applies as for a call it cannot run). Every entry
-comes from a case the docstring corpus (``python -m benchmarks.dropin``) found.
+other values (the fallback policy then applies as for a call it cannot run), where that
+depends on what the arguments or the receiver are at run time; differences visible in the
+source are rules of :mod:`adapters.migration.differences`, which the checker reads too.
+Every entry comes from a case the docstring corpus (``python -m benchmarks.dropin``) found.
 
 Examples
 --------
->>> difference("DataFrame.equals", (), {})
-'pandas answers one bool for the whole object; pandas-on-Spark compares element by element'
+>>> difference("DataFrame.take", ([2, 0],), {})
+'pandas returns the rows in the order asked for; pandas-on-Spark in its own'
 >>> difference("DataFrame.head", (5,), {}) is None
 True
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DIFFERS", "INDEX_COMPARISONS", "REFUSED", "difference"]
+__all__ = ["INDEX_COMPARISONS", "REFUSED", "difference"]
 
 # Calls whose pandas answer depends on pandas' own memory layout: no fallback reproduces
 # it (data moved to pandas has another index and other arrays), so they are refused.
@@ -35,16 +37,6 @@ REFUSED = {
     "and non-null counts",
 }
 # Calls pandas-on-Spark answers with other values than pandas whatever the arguments.
-_EQUALS = (
-    "pandas answers one bool for the whole object; pandas-on-Spark compares element by element"
-)
-DIFFERS = {
-    "DataFrame.equals": _EQUALS,
-    "Series.equals": _EQUALS,
-    "SeriesGroupBy.unique": "pandas lists each group's values in the order they appear; pandas-on-Spark "
-    "in any order",
-    "pandas.wide_to_long": "pandas-on-Spark gives the rows in another order",
-}
 # pandas answers ``index < 1`` with a numpy array of booleans; pandas-on-Spark with an
 # integer Index that loc then reads as labels.
 INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
@@ -53,14 +45,8 @@ INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
 def difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
     name = api.rsplit(".", 1)[-1]
-    if api in DIFFERS:
-        return DIFFERS[api]
     if name == "isin" and type(_first(args, kwargs, "values")).__name__ in ("DataFrame", "Series"):
         return "pandas matches a DataFrame or Series of values by label; pandas-on-Spark does not"
-    if name == "sort_index" and (args[1:2] or (kwargs.get("level"),))[0] is not None:
-        return "pandas-on-Spark leaves rows with equal values of the level in any order"
-    if name == "cov" and (len(args) > 0 or "min_periods" in kwargs):
-        return "pandas-on-Spark counts min_periods over other rows than pandas"
     if name.startswith("__") and any(_matrix(value) for value in args):
         return "pandas-on-Spark does not align a two-dimensional array with the frame"
     if api.endswith("melt"):
