@@ -144,6 +144,16 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
         }
         for api in ("DataFrame.sort_index", "Series.sort_index")
     ),
+    *(
+        {
+            "api": f"DataFrame.{name}",
+            "severity": "blocker",
+            "message": "pandas-on-Spark looks for a row where every column is valid; pandas "
+            "for one where any column is",
+            "suggestion": f"ask the rows with a value: df.dropna(how='all').{name}()",
+        }
+        for name in ("first_valid_index", "last_valid_index")
+    ),
     {
         "api": "DataFrame.cov",
         "severity": "blocker",

@@ -195,6 +195,9 @@ WITH_NULLS = {
     "sort_index by a level sorts the rest": lambda pd: pd.Series(
         range(4), index=[np.array(["b", "b", "a", "a"]), np.array(["two", "one", "two", "one"])]
     ).sort_index(level=1),
+    "first_valid_index of a frame: any column valid": lambda pd: int(  # label type aside
+        pd.DataFrame({"A": [None, None, 2], "B": [None, 3, 4]}).first_valid_index()
+    ),
     "a series of an index is in order, unnamed": lambda pd: pd.Series(
         pd.date_range("20200101", periods=3)
     ),
