@@ -1,4 +1,4 @@
-"""Give groupby results pandas' row order (pandas-on-Spark returns groups in any order).
+"""Results in pandas' row order, mended after the call where pandas-on-Spark's differ.
 
 pandas sorts an aggregation by its group keys (``sort=True``, the default) and keeps the
 rows of a transformation (``cumsum``, ``shift``, ``head``, ...) in the frame's order.
@@ -13,7 +13,13 @@ pandas-on-Spark does neither. After a guarded groupby call (:mod:`adapters.panda
   ``a.combine_first(b)``): pandas keeps the rows of equal indexes in their order and sorts
   a union; the result is sorted by its index when both indexes are increasing and unique
   (then both orders are that one), otherwise the call falls back (:class:`AnswerDiffers`);
-- ``agg`` with a list of function names: rows in the order of the list.
+- ``agg`` with a list of function names: rows in the order of the list; ``unstack``: rows
+  sorted; ``rename_axis``: the Series' own name.
+
+Where pandas-on-Spark's values differ and cannot be mended here, a step raises
+:class:`AnswerDiffers` and the guard applies the fallback policy: ``rank`` and rolling or
+expanding aggregations of data with nulls (pandas-on-Spark ranks nulls and counts them
+towards ``min_periods``).
 
 Examples
 --------
@@ -178,12 +184,12 @@ def _same_name(receiver: Any, result: Any, *_: Any) -> Any:
 
 def _ranked(receiver: Any, result: Any, args: tuple, kwargs: dict) -> Any:
     """pandas ranks only the values that are there; pandas-on-Spark counts nulls too."""
-    if has_nulls(receiver):
+    if _has_nulls(receiver):
         raise AnswerDiffers("pandas-on-Spark ranks missing values among the others")
     return in_frame_order(receiver, result)
 
 
-def has_nulls(data: Any) -> bool:
+def _has_nulls(data: Any) -> bool:
     """Whether a pandas-on-Spark frame or series holds a missing value (one Spark job)."""
     found = data.isnull().any()
     return bool(found.any() if hasattr(found, "any") else found)
@@ -193,7 +199,7 @@ def in_window_rules(window: Any, result: Any, *_: Any) -> Any:
     """A rolling or expanding aggregation: pandas counts only values that are there
     towards ``min_periods``, pandas-on-Spark every row, so data with nulls falls back."""
     data = getattr(window, "_psdf_or_psser", None)
-    if data is not None and has_nulls(data):
+    if data is not None and _has_nulls(data):
         raise AnswerDiffers("pandas-on-Spark counts missing values towards min_periods")
     return result
 
