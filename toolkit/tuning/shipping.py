@@ -31,12 +31,16 @@ import threading
 import uuid
 from typing import Any
 
+from toolkit.exceptions import DriverMemoryError
 from toolkit.session.api import is_connect
 
-__all__ = ["SHIP_MIN_BYTES", "Shipper", "size_of"]
+__all__ = ["SHIP_MAX_BYTES", "SHIP_MIN_BYTES", "Shipper", "size_of"]
 
 SHIP_MIN_BYTES = 1 << 20
 """Arrays and frames this large (bytes) or larger travel once per search, by reference."""
+SHIP_MAX_BYTES = (1 << 31) - (1 << 24)
+"""The largest array or frame shipped (just under 2 GiB): Spark moves one object as one
+Java byte array, and every Python worker holds a copy."""
 
 
 def size_of(obj: Any) -> int:
@@ -177,8 +181,17 @@ class Shipper:
         --------
         >>> Shipper(spark).reference([1, 2])   # doctest: +SKIP
         """
-        if size_of(obj) < self.min_bytes:
+        size = size_of(obj)
+        if size < self.min_bytes:
             return None
+        if size > SHIP_MAX_BYTES:
+            raise DriverMemoryError(
+                f"The training data holds a {type(obj).__name__} of {size / 2**30:.1f} GiB; "
+                f"the Spark joblib backend ships objects up to {SHIP_MAX_BYTES / 2**30:.2f} GiB "
+                "(Spark moves one object as one Java byte array, and every Python worker "
+                "keeps a copy). Fix: search on a sample, use float32, or train on Spark with "
+                "a Spark ML Pipeline in CrossValidator."
+            )
         with self._lock:
             known = self._by_id.get(id(obj))
             if known is not None and known[0] is obj:

@@ -118,3 +118,32 @@ def test_an_error_cancels_the_other_running_tasks(spark):
     with tk.parallel_backend(), pytest.raises(ZeroDivisionError):
         joblib.Parallel(n_jobs=2)(calls)
     assert time.monotonic() - start < 30
+
+
+def test_data_over_the_shipping_limit_is_refused_before_any_task(spark, monkeypatch):
+    from toolkit.exceptions import DriverMemoryError
+    from toolkit.tuning import shipping
+
+    monkeypatch.setattr(shipping, "SHIP_MAX_BYTES", 2 << 20)  # the limit, scaled down
+    X = np.random.default_rng(0).normal(size=(40_000, 10))  # 3.2 MB
+    y = (X[:, 0] > 0).astype(int)
+    with tk.parallel_backend() as backend, pytest.raises(DriverMemoryError, match="GiB") as info:
+        GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2, n_jobs=-1).fit(X, y)
+    assert "Fix:" in str(info.value)
+    assert backend.stats.tasks == 0
+
+
+@pytest.mark.parametrize(
+    "estimator, grid, error",
+    [
+        ("not an estimator", {"C": [1.0]}, TypeError),  # scikit-learn's own error
+        (LogisticRegression(), {"C": []}, ValueError),  # an empty grid: scikit-learn's own
+    ],
+)
+def test_bad_searches_get_scikit_learns_own_errors_before_any_task(
+    spark, data, estimator, grid, error
+):
+    X, y = data
+    with tk.parallel_backend() as backend, pytest.raises(error):
+        GridSearchCV(estimator, grid, cv=2, n_jobs=-1).fit(X, y)
+    assert backend.stats.tasks == 0

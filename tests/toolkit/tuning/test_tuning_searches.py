@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     GridSearchCV,
     HalvingGridSearchCV,
+    HalvingRandomSearchCV,
     RandomizedSearchCV,
     cross_val_score,
     cross_validate,
@@ -73,6 +74,24 @@ def test_halving_grid_search(spark, data):
     def search(n_jobs):
         model = DecisionTreeClassifier(random_state=0)
         return HalvingGridSearchCV(model, grid, factor=2, cv=2, random_state=0, n_jobs=n_jobs)
+
+    local = search(1).fit(X, y)
+    with tk.parallel_backend() as backend:
+        spread = search(-1).fit(X, y)
+    assert_same_results(local, spread)
+    assert list(local.n_candidates_) == list(spread.n_candidates_)
+    assert backend.stats.tasks == sum(spread.n_candidates_) * 2
+
+
+def test_halving_random_search(spark, data):
+    X, y = data
+    space = {"max_depth": [1, 2, 3, 4, 5, 6], "min_samples_leaf": [1, 2, 4]}
+
+    def search(n_jobs):
+        model = DecisionTreeClassifier(random_state=0)
+        return HalvingRandomSearchCV(
+            model, space, n_candidates=6, factor=2, cv=2, random_state=0, n_jobs=n_jobs
+        )
 
     local = search(1).fit(X, y)
     with tk.parallel_backend() as backend:
