@@ -41,16 +41,7 @@ from adapters.pandas._guard import (
     guarded,
     refusal,
 )
-from adapters.pandas._order import (
-    AFTER,
-    ALIGNING,
-    KEEP_ORDER,
-    in_aligned_order,
-    in_frame_order,
-    in_listed_order,
-    in_pandas_order,
-    in_window_rules,
-)
+from adapters.pandas._order import after_step
 from adapters.pandas._policy import user_line
 
 __all__ = ["install", "installed"]
@@ -177,19 +168,7 @@ def _guard_all() -> None:
                 _stub_item(cls, f"{prefix}.{name}", name)
             grouped = prefix in ("DataFrameGroupBy", "SeriesGroupBy")
             for name in sorted(names):
-                after = None
-                if grouped and (prefix, name) not in CONSTRUCTORS:
-                    after = in_pandas_order
-                elif prefix in ("Rolling", "Expanding"):
-                    after = in_window_rules
-                elif prefix in ("DataFrame", "Series") and name in KEEP_ORDER:
-                    after = in_frame_order
-                elif prefix in ("DataFrame", "Series") and name in ALIGNING:
-                    after = in_aligned_order(name)
-                elif prefix in ("DataFrame", "Series") and name in ("agg", "aggregate"):
-                    after = in_listed_order
-                elif prefix in ("DataFrame", "Series") and name in AFTER:
-                    after = AFTER[name]
+                after = None if (prefix, name) in CONSTRUCTORS else after_step(prefix, name)
                 _guard(cls, f"{prefix}.{name}", name, after=after)
             if prefix == "Index":
                 guard_new(cls, f"pandas.{cls.__name__}")

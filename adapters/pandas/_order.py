@@ -34,25 +34,14 @@ from typing import Any
 
 from adapters.pandas._fallback import ORIGIN
 
-__all__ = [
-    "AFTER",
-    "ALIGNING",
-    "AnswerDiffers",
-    "anchored",
-    "KEEP_ORDER",
-    "in_aligned_order",
-    "in_frame_order",
-    "in_listed_order",
-    "in_pandas_order",
-    "in_window_rules",
-]
+__all__ = ["AnswerDiffers", "after_step", "anchored", "in_frame_order", "in_pandas_order"]
 
 _UNSORTED = "_scaleout_unsorted"  # on a result this module sorted: the one it sorted
 # DataFrame / Series methods whose result pandas gives in the frame's own row order.
-KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat"})
+_KEEP_ORDER = frozenset({"duplicated", "drop_duplicates", "repeat"})
 _ARITHMETIC = ("add", "sub", "mul", "div", "truediv", "floordiv", "mod", "pow")
 # Calls that align two frames or series on their rows.
-ALIGNING = frozenset(
+_ALIGNING = frozenset(
     {*_ARITHMETIC, *(f"r{n}" for n in _ARITHMETIC), "eq", "ne", "lt", "le", "gt", "ge"}
     | {f"__{n}__" for n in (*_ARITHMETIC, *(f"r{n}" for n in _ARITHMETIC))}
     | {f"__{n}__" for n in ("and", "or", "xor", "rand", "ror", "rxor")}
@@ -118,7 +107,7 @@ def _kind(value: Any) -> bool:
 
 
 def in_aligned_order(name: str) -> Callable[[Any, Any, tuple, dict], Any]:
-    """The post-processing step of ``name`` (one of :data:`ALIGNING`): its result in
+    """The post-processing step of ``name`` (one of the calls that align two objects): its result in
     pandas' row order, or :class:`AnswerDiffers` when that order is not known here."""
     comparison = name.strip("_") in ("eq", "ne", "lt", "le", "gt", "ge")
 
@@ -205,11 +194,33 @@ def in_window_rules(window: Any, result: Any, *_: Any) -> Any:
 
 
 # Post-processing of other DataFrame / Series methods, by name.
-AFTER: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
+_AFTER: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
+    **dict.fromkeys(_KEEP_ORDER, in_frame_order),
+    "agg": in_listed_order,
+    "aggregate": in_listed_order,
     "unstack": _sorted_rows,
     "rename_axis": _same_name,
     "rank": _ranked,
 }
+
+
+def after_step(prefix: str, name: str) -> Callable[[Any, Any, tuple, dict], Any] | None:
+    """The step that mends the result of ``prefix.name`` (``DataFrame.rank``), or None.
+
+    Examples
+    --------
+    >>> after_step("DataFrame", "head") is None
+    True
+    >>> after_step("SeriesGroupBy", "sum") is in_pandas_order
+    True
+    """
+    if prefix in ("DataFrameGroupBy", "SeriesGroupBy"):
+        return in_pandas_order
+    if prefix in ("Rolling", "Expanding"):
+        return in_window_rules
+    if prefix not in ("DataFrame", "Series"):
+        return None
+    return in_aligned_order(name) if name in _ALIGNING else _AFTER.get(name)
 
 
 def _increasing(index: Any) -> bool:
