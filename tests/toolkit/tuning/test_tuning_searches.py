@@ -67,31 +67,28 @@ def test_randomized_search(spark, data):
     assert backend.stats.tasks == 8
 
 
-def test_halving_grid_search(spark, data):
+HALVING = {
+    "grid": lambda model, n_jobs: HalvingGridSearchCV(
+        model, {"max_depth": [1, 2, 3, 5]}, factor=2, cv=2, random_state=0, n_jobs=n_jobs
+    ),
+    "random": lambda model, n_jobs: HalvingRandomSearchCV(
+        model,
+        {"max_depth": [1, 2, 3, 4, 5, 6], "min_samples_leaf": [1, 2, 4]},
+        n_candidates=6,
+        factor=2,
+        cv=2,
+        random_state=0,
+        n_jobs=n_jobs,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", HALVING)
+def test_halving_search(spark, data, kind):
     X, y = data
-    grid = {"max_depth": [1, 2, 3, 5]}
 
     def search(n_jobs):
-        model = DecisionTreeClassifier(random_state=0)
-        return HalvingGridSearchCV(model, grid, factor=2, cv=2, random_state=0, n_jobs=n_jobs)
-
-    local = search(1).fit(X, y)
-    with tk.parallel_backend() as backend:
-        spread = search(-1).fit(X, y)
-    assert_same_results(local, spread)
-    assert list(local.n_candidates_) == list(spread.n_candidates_)
-    assert backend.stats.tasks == sum(spread.n_candidates_) * 2
-
-
-def test_halving_random_search(spark, data):
-    X, y = data
-    space = {"max_depth": [1, 2, 3, 4, 5, 6], "min_samples_leaf": [1, 2, 4]}
-
-    def search(n_jobs):
-        model = DecisionTreeClassifier(random_state=0)
-        return HalvingRandomSearchCV(
-            model, space, n_candidates=6, factor=2, cv=2, random_state=0, n_jobs=n_jobs
-        )
+        return HALVING[kind](DecisionTreeClassifier(random_state=0), n_jobs)
 
     local = search(1).fit(X, y)
     with tk.parallel_backend() as backend:
