@@ -25,19 +25,21 @@ from typing import Any
 import numpy as np
 
 from toolkit.exceptions import UnsupportedModelError, first_line
+from toolkit.native import sql
 
 __all__ = [
     "INF",
+    "NAN",
     "Block",
     "Trace",
     "add_finite_checks",
     "any_of",
-    "is_infinite",
     "probe_refusals",
     "unsupported",
 ]
 
 INF = float("inf")
+NAN = float("nan")
 HIDDEN = "__scaleout_native_"  # the shared intermediate columns, dropped at the end
 
 
@@ -107,24 +109,29 @@ class Trace:
     def add(self, condition: Any, message: Any, *, explained: bool = True) -> None:
         """Record that the step raises ``message`` when ``condition`` holds; ``explained``
         is False for a refusal a missing or infinite input does not explain."""
-        from pyspark.sql import functions as F
-
         if isinstance(message, str):
-            message = F.lit(message)
+            message = sql.lit(message)
         (condition,) = self.share([condition])
         self.items.append((condition, message))
         self.explained = self.explained and explained
 
     def share(self, columns: list[Any]) -> list[Any]:
-        """Compute ``columns`` once, in a projection of their own, and return references to
-        them, so that an expression using a value several times does not repeat it (Spark
-        keeps such projections apart; inlined, the generated code outgrows the JIT)."""
-        from pyspark.sql import functions as F
+        """Compute ``columns`` once, in a projection, and return references to them, so
+        that an expression using a value several times does not repeat it (Spark keeps
+        such projections apart; inlined, the generated code outgrows the JIT).
 
-        start = sum(len(level) for level in self.levels)
-        names = [f"{HIDDEN}{start + i}" for i in range(len(columns))]
-        self.levels.append(dict(zip(names, columns, strict=True)))
-        return [F.col(name) for name in names]
+        A column goes to the first projection that can compute it (one past the deepest
+        shared column it reads): independent values share a projection, and each
+        projection is one more plan for the driver to analyse.
+        """
+        refs = []
+        for column in columns:
+            name = f"{HIDDEN}{sum(len(level) for level in self.levels)}"
+            while len(self.levels) <= column.depth:
+                self.levels.append({})
+            self.levels[column.depth][name] = column
+            refs.append(sql.col(name, depth=column.depth + 1))
+        return refs
 
     def hidden(self) -> list[str]:
         """The names of the shared columns, to drop once the output is computed."""
@@ -136,11 +143,9 @@ class Trace:
 
     def message(self) -> Any:
         """The message of the first step that refuses the row (null when none does)."""
-        from pyspark.sql import functions as F
-
         if not self.items:
-            return F.lit(None).cast("string")
-        return F.coalesce(*[F.when(cond, message) for cond, message in self.items])
+            return sql.lit(None).cast("string")
+        return sql.coalesce(*[sql.when(cond, message) for cond, message in self.items])
 
 
 def any_of(conditions: list[Any]) -> Any:
@@ -149,12 +154,6 @@ def any_of(conditions: list[Any]) -> Any:
     for condition in conditions:
         result = condition if result is None else (result | condition)
     return result
-
-
-def is_infinite(column: Any) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.abs(column) == F.lit(INF)
 
 
 def probe_refusals(call: Any, width: int) -> dict[str, str]:
@@ -183,18 +182,21 @@ def add_finite_checks(trace: Trace, call: Any, columns: list[Any]) -> None:
 
     The per-column tests run only for a row whose sum is not finite: NaN and infinities
     carry through a sum, so a finite sum means every value is finite (the common case
-    costs one addition per column).
+    costs one addition per column). The tests look the values up in an array (Spark's
+    ``array_contains`` finds NaN), which keeps the generated code small: the JVM does not
+    compile a row loop over 8,000 bytes of bytecode, and a model that crosses that line
+    runs several times slower.
     """
-    from pyspark.sql import functions as F
-
     found = probe_refusals(call, len(columns))
     if not found or not columns:
         return
     total = columns[0]
     for column in columns[1:]:
         total = total + column
-    (finite,) = trace.share([F.abs(total) < F.lit(INF)])
+    (finite,) = trace.share([sql.abs(total) < sql.lit(INF)])
+    values = sql.array(*columns)
     if "nan" in found:
-        trace.add(~finite & any_of([F.isnan(c) for c in columns]), found["nan"])
+        trace.add(~finite & sql.array_contains(values, NAN), found["nan"])
     if "inf" in found:
-        trace.add(~finite & any_of([is_infinite(c) for c in columns]), found["inf"])
+        infinite = sql.array_contains(values, INF) | sql.array_contains(values, -INF)
+        trace.add(~finite & infinite, found["inf"])

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.native import sql
 from toolkit.native.block import Block, Trace, add_finite_checks, unsupported
 
 __all__ = ["CLASSIFIERS", "CLUSTERERS", "REGRESSORS", "outputs"]
@@ -52,15 +53,13 @@ def outputs(model: Any, method: str, block: Block, trace: Trace) -> list[Any]:
 
 
 def _dot(columns: list[Any], weights: Any, intercept: float) -> Any:
-    from pyspark.sql import functions as F
-
     total = None
     for column, weight in zip(columns, weights, strict=True):
-        term = column * F.lit(float(weight))
+        term = column * sql.lit(float(weight))
         total = term if total is None else total + term
     if total is None:
-        total = F.lit(0.0)
-    return total + F.lit(float(intercept))
+        total = sql.lit(0.0)
+    return total + sql.lit(float(intercept))
 
 
 def _linear(columns: list[Any], coef: Any, intercept: Any) -> list[Any]:
@@ -72,34 +71,30 @@ def _linear(columns: list[Any], coef: Any, intercept: Any) -> list[Any]:
 
 def _first_max(values: list[Any], labels: list[Any]) -> Any:
     """The label of the first largest value (numpy's argmax)."""
-    from pyspark.sql import functions as F
-
-    top = F.greatest(*values)
-    expr = F.when(values[0] == top, labels[0])
+    top = sql.greatest(*values)
+    expr = sql.when(values[0] == top, labels[0])
     for value, label in zip(values[1:], labels[1:], strict=True):
         expr = expr.when(value == top, label)
     return expr
 
 
 def _classifier(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
-    from pyspark.sql import functions as F
-
     scores = trace.share(_linear(columns, model.coef_, model.intercept_))
-    labels = [F.lit(v.item() if isinstance(v, np.generic) else v) for v in model.classes_]
+    labels = [sql.lit(v.item() if isinstance(v, np.generic) else v) for v in model.classes_]
     if method == "decision_function":
         return scores
     if method == "predict":
         if len(scores) == 1:
-            return [F.when(scores[0] > F.lit(0.0), labels[1]).otherwise(labels[0])]
+            return [sql.when(scores[0] > sql.lit(0.0), labels[1]).otherwise(labels[0])]
         return [_first_max(scores, labels)]
     if type(model).__name__ not in ("LogisticRegression", "LogisticRegressionCV"):
         raise unsupported(model, f"{method} has no native translation")
     if len(scores) == 1:  # binary: the logistic function, [1 - p, p]
-        (p,) = trace.share([F.lit(1.0) / (F.lit(1.0) + F.exp(-scores[0]))])
-        probabilities = [F.lit(1.0) - p, p]
+        (p,) = trace.share([sql.lit(1.0) / (sql.lit(1.0) + sql.exp(-scores[0]))])
+        probabilities = [sql.lit(1.0) - p, p]
     else:  # multinomial: softmax with the row's maximum subtracted first
-        (top,) = trace.share([F.greatest(*scores)])
-        exps = trace.share([F.exp(s - top) for s in scores])
+        (top,) = trace.share([sql.greatest(*scores)])
+        exps = trace.share([sql.exp(s - top) for s in scores])
         total = exps[0]
         for e in exps[1:]:
             total = total + e
@@ -108,24 +103,22 @@ def _classifier(model: Any, method: str, columns: list[Any], trace: Trace) -> li
     if method == "predict_proba":
         return probabilities
     if method == "predict_log_proba":
-        return [F.log(p) for p in probabilities]
+        return [sql.log(p) for p in probabilities]
     raise unsupported(model, f"{method} has no native translation")
 
 
 def _kmeans(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
-    from pyspark.sql import functions as F
-
     centers = np.asarray(model.cluster_centers_, dtype=float)
     dots = trace.share([_dot(columns, c, 0.0) for c in centers])
     norms = np.einsum("ij,ij->i", centers, centers)
     if method == "predict":
         distances = trace.share(
-            [F.lit(float(n)) - F.lit(2.0) * d for n, d in zip(norms, dots, strict=True)]
+            [sql.lit(float(n)) - sql.lit(2.0) * d for n, d in zip(norms, dots, strict=True)]
         )
-        (least,) = trace.share([F.least(*distances)])
-        expr = F.when(distances[0] == least, F.lit(0))
+        (least,) = trace.share([sql.least(*distances)])
+        expr = sql.when(distances[0] == least, sql.lit(0))
         for i, distance in enumerate(distances[1:], start=1):
-            expr = expr.when(distance == least, F.lit(i))
+            expr = expr.when(distance == least, sql.lit(i))
         return [expr.cast("bigint")]
     square = None
     for column in columns:
@@ -134,6 +127,6 @@ def _kmeans(model: Any, method: str, columns: list[Any], trace: Trace) -> list[A
     (square,) = trace.share([square])
     out = []
     for norm, dot in zip(norms, dots, strict=True):
-        distance = (F.lit(-2.0) * dot + square) + F.lit(float(norm))
-        out.append(F.sqrt(F.greatest(distance, F.lit(0.0))))
+        distance = (sql.lit(-2.0) * dot + square) + sql.lit(float(norm))
+        out.append(sql.sqrt(sql.greatest(distance, sql.lit(0.0))))
     return out

@@ -25,11 +25,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.exceptions import UnsupportedModelError
-from toolkit.native.block import INF, Block, Trace, unsupported
+from toolkit.native import sql
+from toolkit.native.block import NAN, Block, Trace, unsupported
 from toolkit.native.estimators import outputs
 from toolkit.native.steps import transform
+from toolkit.scoring.schema import quote
 
-__all__ = ["NativePlan", "compile_request", "native_plan"]
+__all__ = ["NODE_BUDGET", "NativePlan", "compile_request", "native_plan"]
+
+#: The most expressions per row ``engine="auto"`` compiles. Spark generates one Java
+#: method for the whole row loop, about 13 bytes of bytecode per expression on top of
+#: ~700; the JVM does not JIT-compile a method over 8,000 bytes, and a model past that
+#: line ran 2-3x slower than the Python path (k-means, 8 centres x 20 features: 955
+#: expressions, 13 kB). 500 keeps under the line with a margin: a 20-feature logistic
+#: regression with ``handle_invalid="error"`` is 479.
+NODE_BUDGET = 500
 
 _NUMERIC = {"ByteType", "ShortType", "IntegerType", "LongType", "DoubleType"}
 _ERROR_START = "toolkit.exceptions.InvalidInputError: The model refused a row: "
@@ -49,34 +59,63 @@ class NativePlan:
     trace: Trace  # the shared intermediate columns, computed before the output
 
     def apply(self, request: Any, data: Any) -> Any:
-        """``data`` with the output (and, for ``keep``, the reason) column appended."""
-        from pyspark.sql import functions as F
+        """``data`` with the output (and, for ``keep``, the reason) column appended.
 
-        spec, value, refused = request.spec, self.value, self.refused
-        out = data
-        for level in self.trace.levels:
-            out = out.withColumns(level)
-        if refused is None:
-            out = out.withColumn(spec.column, value)
-            if request.handle_invalid == "keep":
-                out = out.withColumn(request.error_col, F.lit(None).cast("string"))
-        elif request.handle_invalid == "error":
-            error = F.concat(F.lit(_ERROR_START), self.reason, F.lit(_ERROR_END))
-            out = out.withColumn(
-                spec.column, F.when(refused, F.raise_error(error)).otherwise(value)
+        One query, nested a level per projection: the driver parses and analyses it once
+        (a ``withColumns`` per projection cost ~30 ms each on classic Spark).
+        """
+        query = "{data}"
+        for level in filter(None, self.trace.levels):
+            query = (
+                f"SELECT *, {_aliased(level)} FROM {query if query == '{data}' else f'({query})'}"
             )
+        kept, added = self._outputs(request)
+        columns = ", ".join(_escaped(quote(name)) for name in data.columns)
+        query = f"SELECT {columns}, {_aliased(added)} FROM ({query})"
+        if kept is not None:
+            query += f" WHERE {_escaped(kept.sql)}"
+        return data.sparkSession.sql(query, data=data)
+
+    def nodes(self, request: Any) -> int:
+        """The expressions Spark evaluates per row: what the size of its code grows with."""
+        kept, added = self._outputs(request)
+        exprs = [e for level in self.trace.levels for e in level.values()]
+        exprs += [*added.values(), *([kept] if kept is not None else [])]
+        return sum(e.nodes for e in exprs)
+
+    def _outputs(self, request: Any) -> tuple[Any, dict[str, Any]]:
+        """The condition on the rows kept (None: all) and the output columns, by name."""
+        spec, value, refused = request.spec, self.value, self.refused
+        added = {spec.column: value}
+        if refused is None:
+            if request.handle_invalid == "keep":
+                added[request.error_col] = sql.lit(None).cast("string")
+            return None, added
+        if request.handle_invalid == "error":
+            error = sql.concat(sql.lit(_ERROR_START), self.reason, sql.lit(_ERROR_END))
+            added[spec.column] = sql.when(refused, sql.raise_error(error)).otherwise(value)
         elif request.handle_invalid == "skip":
-            out = out.where(~refused).withColumn(spec.column, value)
-        else:
-            typed_null = F.lit(None).cast(spec.spark_type())
-            out = out.withColumn(spec.column, F.when(refused, typed_null).otherwise(value))
-            out = out.withColumn(request.error_col, F.when(refused, self.reason))
-        return out.drop(*self.trace.hidden())
+            return ~refused, added
+        else:  # keep: a null of the value's type (CASE coerces NULL to it) and the reason
+            added[spec.column] = sql.when(refused, sql.lit(None)).otherwise(value)
+            added[request.error_col] = sql.when(refused, self.reason)
+        return None, added
+
+
+def _escaped(text: str) -> str:
+    """``text`` inside a query ``SparkSession.sql`` formats (braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _aliased(columns: dict[str, Any]) -> str:
+    """``expr AS name, ...`` for a select list."""
+    return ", ".join(f"{_escaped(e.sql)} AS {_escaped(quote(n))}" for n, e in columns.items())
 
 
 def native_plan(request: Any, schema: Any) -> NativePlan | None:
-    """The plan for ``request.engine``: compiled for ``native`` (or raise), compiled when it
-    compiles for ``auto``, None (score in Python) for ``python``.
+    """The plan for ``request.engine``: compiled for ``native`` (or raise); for ``auto``,
+    compiled when it compiles and its code fits :data:`NODE_BUDGET`; None (score in
+    Python) otherwise.
 
     Parameters
     ----------
@@ -88,11 +127,14 @@ def native_plan(request: Any, schema: Any) -> NativePlan | None:
     if request.engine == "python":
         return None
     try:
-        return compile_request(request, schema)
+        plan = compile_request(request, schema)
     except UnsupportedModelError:
         if request.engine == "native":
             raise
         return None
+    if request.engine == "auto" and plan.nodes(request) > NODE_BUDGET:
+        return None
+    return plan
 
 
 def compile_request(request: Any, schema: Any) -> NativePlan:
@@ -108,8 +150,6 @@ def compile_request(request: Any, schema: Any) -> NativePlan:
     schema : pyspark.sql.types.StructType
         The schema of the frame to score.
     """
-    from pyspark.sql import functions as F
-
     model = request.model()
     trace = Trace()
     block, diagnosis = _inputs(model, request.features, schema, trace)
@@ -141,8 +181,8 @@ def compile_request(request: Any, schema: Any) -> NativePlan:
     (refused,) = trace.share([refused])
     # Each value appears once: Spark computes a repeated subexpression for every row,
     # even inside a branch that only refused rows take.
-    unexplained = F.lit("a value the model does not know: ")
-    reason = F.concat(F.coalesce(diagnosis, unexplained), trace.message())
+    unexplained = sql.lit("a value the model does not know: ")
+    reason = sql.concat(sql.coalesce(diagnosis, unexplained), trace.message())
     return NativePlan(value, refused, reason, trace)
 
 
@@ -150,18 +190,14 @@ def _inputs(model: Any, features: tuple[str, ...], schema: Any, trace: Trace) ->
     """The feature columns as the Python path hands them to the model (numbers as
     doubles with NaN for missing, strings as strings), and, per feature, the prefix
     of the reason the Python path gives when that feature is missing or infinite."""
-    from pyspark.sql import functions as F
-
-    from toolkit.scoring.schema import column
-
     types = {field.name: type(field.dataType).__name__ for field in schema.fields}
     raw, strings = [], []
     for name in features:
         kind = types.get(name)
         if kind in _NUMERIC:
-            raw.append(F.coalesce(column(name).cast("double"), F.lit(float("nan"))))
+            raw.append(sql.coalesce(sql.col(name).cast("double"), sql.lit(float("nan"))))
         elif kind == "StringType":
-            raw.append(column(name))
+            raw.append(sql.col(name))
         else:
             why = f"feature {name!r} is a {kind} column (numbers and strings compile)"
             raise unsupported(model, why)
@@ -174,41 +210,41 @@ def _diagnosis(features: Any, columns: list[Any], strings: list[bool]) -> Any:
     """The start of the Python path's reason: "column 'a' has a missing value (nan): "
     for the first feature that is missing or infinite (null when none is).
 
-    One array of tests (missing, +inf, -inf per feature) gives the position of the first
-    that holds, which picks the text from an array of constants: a large expression in
-    the row loop (a CASE per feature) keeps the JVM from compiling the loop.
+    ``x * 0.0`` is NaN exactly when ``x`` is NaN or infinite, so the first NaN in that
+    array is the first such feature; its value tells which of the three texts it gets.
+    Arrays keep the generated code small (see :func:`~toolkit.native.block.add_finite_checks`):
+    a CASE per feature in the row loop keeps the JVM from compiling it.
     """
-    from pyspark.sql import functions as F
-
-    tests, texts = [], []
+    flags, values, texts = [], [], []
     for name, col, string in zip(features, columns, strings, strict=True):
         start = f"column {str(name)!r} has "
         if string:
-            tests.append(col.isNull())
-            texts.append(start + "a missing value (None): ")
+            flags.append(sql.when(col.isNull(), NAN).otherwise(0.0))
+            values.append(sql.lit(NAN))
+            texts += [start + "a missing value (None): ", "", ""]
             continue
-        tests += [F.isnan(col), col == F.lit(INF), col == F.lit(-INF)]
+        flags.append(col * sql.lit(0.0))
+        values.append(col)
         texts += [start + "a missing value (nan): ", start + "an infinite value (inf): ",
                   start + "an infinite value (-inf): "]  # fmt: skip
-    position = F.array_position(F.array(*tests), True).cast("int")  # 0: none holds
-    choices = F.array(F.lit(None).cast("string"), *[F.lit(t) for t in texts])
-    return F.element_at(choices, position + 1)  # position once (see compile_request)
+    position = sql.array_position(sql.array(*flags), NAN).cast("int")  # 0: none
+    value = sql.element_at(sql.array(*values), position)
+    kind = sql.when(sql.isnan(value), 0).when(value > sql.lit(0.0), 1).otherwise(2)
+    choices = sql.array(*[sql.lit(t) for t in texts])
+    return sql.when(position > 0, sql.element_at(choices, (position - 1) * 3 + kind + 1))
 
 
 def _typed(spec: Any, values: list[Any], model: Any) -> Any:
     """The output expressions as the one column ``spec`` describes."""
-    from pyspark.sql import functions as F
-
     if spec.fields:
         if len(values) != len(spec.fields):
             raise unsupported(
                 model, f"{spec.method} gives {len(values)} values for {len(spec.fields)} fields"
             )
-        return F.struct(
-            *[v.cast("double").alias(name) for v, name in zip(values, spec.fields, strict=True)]
-        )
+        pairs = zip(spec.fields, values, strict=True)
+        return sql.named_struct({name: v.cast("double") for name, v in pairs})
     if spec.leaf == "array<double>":
-        return F.array(*[v.cast("double") for v in values])
+        return sql.array(*[v.cast("double") for v in values])
     if len(values) != 1:
         raise unsupported(model, f"{spec.method} gives {len(values)} values for one column")
     return values[0].cast(spec.leaf)

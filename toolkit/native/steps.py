@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.native import sql
 from toolkit.native.block import Block, Trace, add_finite_checks, any_of, unsupported
 from toolkit.native.estimators import outputs
 
@@ -53,48 +54,41 @@ def _numeric(step: Any, block: Block, trace: Trace) -> list[Any]:
 
 
 def _standard(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     out = _numeric(step, block, trace)
     if step.mean_ is not None and step.with_mean:
-        out = [c - F.lit(float(m)) for c, m in zip(out, step.mean_, strict=True)]
+        out = [c - sql.lit(float(m)) for c, m in zip(out, step.mean_, strict=True)]
     if step.scale_ is not None and step.with_std:
-        out = [c / F.lit(float(s)) for c, s in zip(out, step.scale_, strict=True)]
+        out = [c / sql.lit(float(s)) for c, s in zip(out, step.scale_, strict=True)]
     return Block(out, _names(step, block))
 
 
 def _min_max(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     out = _numeric(step, block, trace)
     pairs = zip(out, step.scale_, step.min_, strict=True)
-    out = [(c * F.lit(float(s))) + F.lit(float(m)) for c, s, m in pairs]
+    out = [(c * sql.lit(float(s))) + sql.lit(float(m)) for c, s, m in pairs]
     if step.clip:
-        low, high = (F.lit(float(v)) for v in step.feature_range)
+        low, high = (sql.lit(float(v)) for v in step.feature_range)
         out = [
-            F.when(F.isnan(c), c).when(c < low, low).when(c > high, high).otherwise(c) for c in out
+            sql.when(sql.isnan(c), c).when(c < low, low).when(c > high, high).otherwise(c)
+            for c in out
         ]
     return Block(out, _names(step, block))
 
 
 def _max_abs(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     out = _numeric(step, block, trace)
-    out = [c / F.lit(float(s)) for c, s in zip(out, step.scale_, strict=True)]
+    out = [c / sql.lit(float(s)) for c, s in zip(out, step.scale_, strict=True)]
     return Block(out, _names(step, block))
 
 
 def _imputer(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     missing = step.missing_values
     if not (isinstance(missing, float) and np.isnan(missing)) or step.add_indicator:
         raise unsupported(step, "only missing_values=np.nan without add_indicator compiles")
     out = _numeric(step, block, trace)
     stats = np.asarray(step.statistics_, dtype=float)
     kept = [
-        F.when(F.isnan(c), F.lit(float(v))).otherwise(c)
+        sql.when(sql.isnan(c), sql.lit(float(v))).otherwise(c)
         for c, v in zip(out, stats, strict=True)
         if step.keep_empty_features or not np.isnan(v)
     ]
@@ -113,13 +107,11 @@ def _categories(step: Any) -> list[np.ndarray]:
 
 
 def _equals(column: Any, value: Any, string: bool) -> Any:
-    from pyspark.sql import functions as F
-
     if string:
-        return column == F.lit(str(value))
+        return column == sql.lit(str(value))
     if isinstance(value, float) and np.isnan(value):
-        return F.isnan(column)
-    return column == F.lit(float(value))
+        return sql.isnan(column)
+    return column == sql.lit(float(value))
 
 
 def _known(column: Any, cats: np.ndarray, string: bool) -> Any:
@@ -128,16 +120,16 @@ def _known(column: Any, cats: np.ndarray, string: bool) -> Any:
 
 def _unknown_message(column: Any, index: int, string: bool) -> Any:
     """scikit-learn's "Found unknown categories [...] in column i during transform"."""
-    from pyspark.sql import functions as F
-
     shown = (
-        F.concat(F.lit("'"), column, F.lit("'"))
+        sql.concat(sql.lit("'"), column, sql.lit("'"))
         if string
-        else F.regexp_replace(column.cast("string"), "E", "e+")
+        else sql.regexp_replace(column.cast("string"), "E", "e+")
     )
-    value = F.coalesce(shown, F.lit("None"))
-    return F.concat(
-        F.lit("Found unknown categories ["), value, F.lit(f"] in column {index} during transform")
+    value = sql.coalesce(shown, sql.lit("None"))
+    return sql.concat(
+        sql.lit("Found unknown categories ["),
+        value,
+        sql.lit(f"] in column {index} during transform"),
     )
 
 
@@ -152,8 +144,6 @@ def _check_inputs(step: Any, block: Block) -> None:
 
 
 def _one_hot(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     _check_inputs(step, block)
     cats = _categories(step)
     if step.handle_unknown not in ("error", "ignore", "infrequent_if_exist"):
@@ -164,21 +154,19 @@ def _one_hot(step: Any, block: Block, trace: Trace) -> Block:
         zip(block.columns, cats, block.strings, drops, strict=True)
     ):
         if step.handle_unknown == "error":
-            known = F.coalesce(_known(col, values, string), F.lit(False))
+            known = sql.coalesce(_known(col, values, string), sql.lit(False))
             trace.add(~known, _unknown_message(col, index, string), explained=False)
         for position, value in enumerate(values):
             if drop is not None and position == drop:
                 continue
-            hit = F.coalesce(_equals(col, value, string), F.lit(False))
-            out.append(F.when(hit, F.lit(1.0)).otherwise(F.lit(0.0)))
+            hit = sql.coalesce(_equals(col, value, string), sql.lit(False))
+            out.append(sql.when(hit, sql.lit(1.0)).otherwise(sql.lit(0.0)))
     if np.dtype(step.dtype) != np.float64:
         raise unsupported(step, f"dtype={np.dtype(step.dtype).name} (float64 compiles)")
     return Block(out, _names(step, block))
 
 
 def _ordinal(step: Any, block: Block, trace: Trace) -> Block:
-    from pyspark.sql import functions as F
-
     _check_inputs(step, block)
     cats = _categories(step)
     if step.handle_unknown not in ("error", "use_encoded_value"):
@@ -189,17 +177,17 @@ def _ordinal(step: Any, block: Block, trace: Trace) -> Block:
     for index, (col, values, string) in enumerate(
         zip(block.columns, cats, block.strings, strict=True)
     ):
-        known = F.coalesce(_known(col, values, string), F.lit(False))
+        known = sql.coalesce(_known(col, values, string), sql.lit(False))
         if step.handle_unknown == "error":
             trace.add(~known, _unknown_message(col, index, string), explained=False)
-        unknown = F.lit(float(step.unknown_value)) if step.unknown_value is not None else None
+        unknown = sql.lit(float(step.unknown_value)) if step.unknown_value is not None else None
         expr: Any = None
         for position, value in enumerate(values):
-            code = F.lit(float(position))
+            code = sql.lit(float(position))
             if isinstance(value, float) and np.isnan(value):
-                code = F.lit(float(step.encoded_missing_value))
-            hit = F.coalesce(_equals(col, value, string), F.lit(False))
-            expr = F.when(hit, code) if expr is None else expr.when(hit, code)
+                code = sql.lit(float(step.encoded_missing_value))
+            hit = sql.coalesce(_equals(col, value, string), sql.lit(False))
+            expr = sql.when(hit, code) if expr is None else expr.when(hit, code)
         out.append(expr.otherwise(unknown) if unknown is not None else expr)
     return Block(out, _names(step, block))
 
