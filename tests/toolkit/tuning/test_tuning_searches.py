@@ -47,7 +47,7 @@ def test_grid_search(spark, data):
         spread = GridSearchCV(LogisticRegression(max_iter=200), grid, cv=3, n_jobs=-1)
         spread.fit(X, y)
     assert_same_results(local, spread)
-    assert backend.stats.tasks == 12  # one Spark task per fit: 4 candidates x 3 folds
+    assert backend.stats.calls == 12  # one call per fit: 4 candidates x 3 folds
 
 
 def test_randomized_search(spark, data):
@@ -64,7 +64,7 @@ def test_randomized_search(spark, data):
     with tk.parallel_backend() as backend:
         spread = search(-1)
     assert_same_results(local, spread)
-    assert backend.stats.tasks == 8
+    assert backend.stats.calls == 8
 
 
 HALVING = {
@@ -95,7 +95,7 @@ def test_halving_search(spark, data, kind):
         spread = search(-1).fit(X, y)
     assert_same_results(local, spread)
     assert list(local.n_candidates_) == list(spread.n_candidates_)
-    assert backend.stats.tasks == sum(spread.n_candidates_) * 2
+    assert backend.stats.calls == sum(spread.n_candidates_) * 2
 
 
 def test_cross_validate_and_cross_val_score(spark, data):
@@ -110,7 +110,7 @@ def test_cross_validate_and_cross_val_score(spark, data):
     for key in ("test_accuracy", "test_roc_auc", "train_accuracy", "train_roc_auc"):
         np.testing.assert_allclose(spread[key], local[key], rtol=0, atol=1e-12, err_msg=key)
     np.testing.assert_allclose(spread_scores, local_scores, rtol=0, atol=1e-12)
-    assert backend.stats.tasks == 8
+    assert backend.stats.calls == 8
 
 
 def test_permutation_importance(spark, data):
@@ -120,7 +120,7 @@ def test_permutation_importance(spark, data):
     with tk.parallel_backend(progress=True) as backend:  # the bar draws, the result is the same
         spread = permutation_importance(model, X, y, n_repeats=3, random_state=0, n_jobs=-1)
     np.testing.assert_allclose(spread.importances, local.importances, rtol=0, atol=1e-12)
-    assert backend.stats.tasks == X.shape[1]  # one task per permuted column
+    assert backend.stats.calls == X.shape[1]  # one task per permuted column
     assert backend.progress.done == backend.progress.total == X.shape[1]
 
 
@@ -133,5 +133,18 @@ def test_joblib_parallel_backend_by_name(spark, data):
         backend = joblib.parallel.get_active_backend()[0]
         spread = cross_val_score(model, X, y, cv=3, n_jobs=-1)
     assert isinstance(backend, SparkBackend)
-    assert backend.stats.tasks == 3
+    assert backend.stats.calls == 3
     np.testing.assert_allclose(spread, local, rtol=0, atol=1e-12)
+
+
+def test_quick_calls_share_a_spark_task(spark):
+    """A Spark job costs more than a quick call: joblib's automatic batches group them (each
+    result still comes back in order); ``batch_size=1`` keeps one call per task."""
+    with tk.parallel_backend() as backend:
+        grouped = joblib.Parallel(n_jobs=2)(joblib.delayed(abs)(-i) for i in range(60))
+    assert grouped == list(range(60))
+    assert backend.stats.calls == 60 and backend.stats.tasks < 30
+    with tk.parallel_backend() as backend:
+        single = joblib.Parallel(n_jobs=2, batch_size=1)(joblib.delayed(abs)(-i) for i in range(6))
+    assert single == list(range(6))
+    assert backend.stats.calls == backend.stats.tasks == 6

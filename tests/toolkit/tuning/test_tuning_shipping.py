@@ -30,13 +30,14 @@ def test_a_large_array_is_shipped_once_and_loaded_once_per_worker(spark):
     assert X.nbytes >= 1.5e6
     local = GridSearchCV(Ridge(), GRID, cv=3, n_jobs=1).fit(X, y)
     with tk.parallel_backend() as backend:
+        backend.MIN_IDEAL_BATCH_DURATION = 0  # no batching: a task per fit, to count the loads
         spread = GridSearchCV(Ridge(), GRID, cv=3, n_jobs=-1).fit(X, y)
     stats = backend.stats
     np.testing.assert_allclose(
         spread.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"], atol=1e-12
     )
     assert spread.best_params_ == local.best_params_
-    assert stats.tasks == 12
+    assert stats.tasks == stats.calls == 12
     assert len(stats.shipped) == 1 and list(stats.shipped.values())[0] >= X.nbytes
     (key,) = stats.shipped
     loads = [per_key.get(key, 0) for per_key in stats.loads.values()]
