@@ -64,14 +64,12 @@ class NativePlan:
         One query, nested a level per projection: the driver parses and analyses it once
         (a ``withColumns`` per projection cost ~30 ms each on classic Spark).
         """
-        query = "{data}"
+        source = "{data}"
         for level in filter(None, self.trace.levels):
-            query = (
-                f"SELECT *, {_aliased(level)} FROM {query if query == '{data}' else f'({query})'}"
-            )
+            source = f"(SELECT *, {_aliased(level)} FROM {source})"
         kept, added = self._outputs(request)
         columns = ", ".join(_escaped(quote(name)) for name in data.columns)
-        query = f"SELECT {columns}, {_aliased(added)} FROM ({query})"
+        query = f"SELECT {columns}, {_aliased(added)} FROM {source}"
         if kept is not None:
             query += f" WHERE {_escaped(kept.sql)}"
         return data.sparkSession.sql(query, data=data)
@@ -195,7 +193,7 @@ def _inputs(model: Any, features: tuple[str, ...], schema: Any, trace: Trace) ->
     for name in features:
         kind = types.get(name)
         if kind in _NUMERIC:
-            raw.append(sql.coalesce(sql.col(name).cast("double"), sql.lit(float("nan"))))
+            raw.append(sql.coalesce(sql.col(name).cast("double"), sql.lit(NAN)))
         elif kind == "StringType":
             raw.append(sql.col(name))
         else:

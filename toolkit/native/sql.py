@@ -1,12 +1,12 @@
-"""Spark SQL expressions built as text, turned into a ``Column`` once.
+"""Spark SQL expressions built as text, for one query per scored frame.
 
 The native engine writes models of hundreds of terms. Built with
 ``pyspark.sql.functions``, every literal and operator is a round trip to the JVM
 (on classic Spark) and compiling a 20-feature logistic regression took ~4,000 of
 them, 0.6 s on the driver for every ``score`` call. :class:`Expr` offers the few
-``Column`` operators and functions the engine uses, keeps the SQL text, and
-:func:`to_column` makes one ``Column`` of it with ``functions.expr``: one call, on
-classic Spark and Spark Connect alike.
+``Column`` operators and functions the engine uses and keeps the SQL text;
+:meth:`toolkit.native.plan.NativePlan.apply` hands Spark the whole plan as one query,
+on classic Spark and Spark Connect alike.
 
 Literals are exact: a float is written with ``repr`` (which round-trips) and a
 ``D`` suffix, NaN and infinities as casts, and a string with a quote or backslash
@@ -31,12 +31,21 @@ import numpy as np
 from toolkit.scoring.schema import quote
 
 __all__ = [
-    "Expr", "abs", "array", "array_contains", "array_position", "coalesce", "col", "concat", "element_at",
-    "exp", "greatest", "isnan", "least", "lit", "log", "named_struct", "raise_error",
-    "regexp_replace", "sqrt", "to_column", "when",
+    "Expr", "abs", "array", "array_contains", "array_position", "coalesce", "col", "concat",
+    "element_at", "exp", "greatest", "isnan", "least", "lit", "log", "named_struct",
+    "raise_error", "regexp_replace", "sqrt", "when",
 ]  # fmt: skip
 
 _INT32 = 2**31
+
+
+def _operator(op: str) -> Any:
+    """The method for a binary SQL operator (``a + b``, ``a AND b``, ``a = b``...)."""
+
+    def method(self: Expr, other: Any) -> Expr:
+        return self._binary(op, other)
+
+    return method
 
 
 class Expr:
@@ -64,47 +73,16 @@ class Expr:
         other = _expr(other)
         return _node(f"({self.sql} {op} {other.sql})", self, other)
 
-    def __add__(self, other: Any) -> Expr:
-        return self._binary("+", other)
-
-    def __sub__(self, other: Any) -> Expr:
-        return self._binary("-", other)
-
-    def __mul__(self, other: Any) -> Expr:
-        return self._binary("*", other)
-
-    def __truediv__(self, other: Any) -> Expr:
-        return self._binary("/", other)
+    __add__, __sub__, __mul__, __truediv__ = (_operator(op) for op in "+-*/")
+    __and__, __or__ = _operator("AND"), _operator("OR")
+    __eq__, __ne__ = _operator("="), _operator("!=")
+    __lt__, __le__, __gt__, __ge__ = (_operator(op) for op in ("<", "<=", ">", ">="))
 
     def __neg__(self) -> Expr:
         return _node(f"(- {self.sql})", self)
 
     def __invert__(self) -> Expr:
         return _node(f"(NOT {self.sql})", self)
-
-    def __and__(self, other: Any) -> Expr:
-        return self._binary("AND", other)
-
-    def __or__(self, other: Any) -> Expr:
-        return self._binary("OR", other)
-
-    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
-        return self._binary("=", other)
-
-    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
-        return self._binary("!=", other)
-
-    def __lt__(self, other: Any) -> Expr:
-        return self._binary("<", other)
-
-    def __le__(self, other: Any) -> Expr:
-        return self._binary("<=", other)
-
-    def __gt__(self, other: Any) -> Expr:
-        return self._binary(">", other)
-
-    def __ge__(self, other: Any) -> Expr:
-        return self._binary(">=", other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -255,10 +233,3 @@ def raise_error(message: Any) -> Expr:
 
 def regexp_replace(text: Any, pattern: str, replacement: str) -> Expr:
     return _call("regexp_replace", text, pattern, replacement)
-
-
-def to_column(expr: Expr) -> Any:
-    """The expression as a pyspark ``Column`` (one call to the JVM, or none on Connect)."""
-    from pyspark.sql import functions as F
-
-    return F.expr(expr.sql)
