@@ -35,7 +35,8 @@ from toolkit.exceptions import (
 )
 from toolkit.files.api import ScoreReport, score_files
 from toolkit.models.api import fingerprint, load_model, save_model
-from toolkit.scoring.api import register_udf, score, scoring_udf
+from toolkit.scoring.api import score
+from toolkit.scoring.functions import register_udf, scoring_udf
 from toolkit.scoring.streaming import score_stream
 from toolkit.serving.api import export_onnx
 from toolkit.session.api import is_connect, session

@@ -67,6 +67,7 @@ def test_help_reads_well(capsys):
     for option in ("MODEL INPUT OUTPUT", "--method M", "--features A,B", "--output-col C",
                    "--keep-columns A,B", "--mode {error,overwrite}",
                    "--handle-invalid {error,skip,keep}", "--engine {files,dataframe}",
+                   "--model-engine {python,auto,native}",
                    "--master URL", "--trusted", "--trust NAME", "--conf KEY=VALUE",
                    "--batch-size N", "--quiet", "--format F", "examples:"):  # fmt: skip
         assert option in text, option
@@ -156,7 +157,8 @@ def test_dataframe_engine_and_overwrite_from_the_cli(spark, inputs, tmp_path, ca
     out = tmp_path / "out"
     out.mkdir()
     args = ["score", str(inputs / "model.skops"), str(inputs / "in"), str(out),
-            "--engine", "dataframe", "--mode", "overwrite", "--handle-invalid", "skip",
+            "--engine", "dataframe", "--model-engine", "auto", "--mode", "overwrite",
+            "--handle-invalid", "skip",
             "--output-col", "label", "--verbose"]  # fmt: skip
     assert main(args) == 0
     printed = capsys.readouterr().out

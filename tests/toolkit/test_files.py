@@ -250,6 +250,24 @@ def test_dataframe_engine_gives_the_same_output(spark, models, frame, table, tmp
     )
 
 
+def test_dataframe_engine_scores_a_native_model(spark, models, frame, table, tmp_path):
+    """``model_engine="native"``: the same values as the model, scored in the JVM."""
+    model = models["logreg"]
+    report = tk.score_files(model, table, tmp_path / "out", method="predict_proba",
+                            engine="dataframe", model_engine="native", spark=spark)  # fmt: skip
+    assert (report.rows_in, report.rows_out) == (600, 600)
+    out = read_sorted(tmp_path / "out")
+    np.testing.assert_allclose(
+        matrix(out["probability"], output_spec(model, "predict_proba")),
+        model.predict_proba(frame[NUMERIC]), rtol=1e-12,
+    )  # fmt: skip
+    with pytest.raises(tk.InvalidOptionError, match="--engine dataframe --model-engine native"):
+        tk.score_files(model, table, tmp_path / "again", model_engine="native", spark=_no_spark)
+    with pytest.raises(tk.InvalidOptionError, match="model_engine must be one of"):
+        tk.score_files(model, table, tmp_path / "again", model_engine="jvm", spark=_no_spark)
+    assert not (tmp_path / "again").exists()
+
+
 def test_progress_reports_every_file_and_success_holds_the_report(spark, models, table, tmp_path):
     seen: list[Progress] = []
     report = tk.score_files(

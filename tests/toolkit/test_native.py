@@ -225,25 +225,32 @@ def test_native_scores_a_stream(spark, tmp_path):
 
 
 def test_auto_compiles_only_what_fits_the_jit(spark, capsys):
-    """``auto`` scores a model whose generated code would outgrow the JVM's JIT limit in
-    Python (there the native plan ran 2-3x slower); ``native`` still compiles it, and both
-    give k-means' own labels."""
+    """Where Spark would run a large plan as one method the JVM does not compile
+    (``spark.sql.codegen.hugeMethodLimit`` above 8,000), ``auto`` scores it in Python
+    (the native plan ran 2-3x slower there) and ``native`` still compiles it; with
+    :func:`toolkit.session`'s 8,000, ``auto`` compiles it too. All give k-means' labels."""
     rng = np.random.default_rng(3)
     wide = pd.DataFrame(rng.normal(size=(300, 20)), columns=[f"x{i}" for i in range(20)])
     big = KMeans(n_clusters=8, n_init=1, random_state=0).fit(wide)
     small = KMeans(n_clusters=2, n_init=1, random_state=0).fit(wide[["x0", "x1"]])
     data = spark.createDataFrame(wide)
+    assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
     plans = {}
-    for name, model, engine in [("big", big, "auto"), ("small", small, "auto"),
-                                ("native", big, "native")]:  # fmt: skip
-        scored = tk.score(model, data, engine=engine)
-        scored.explain()
-        plans[name] = capsys.readouterr().out
-        labels = scored.toPandas()["prediction"].tolist()
-        assert labels == model.predict(wide[model.feature_names_in_]).tolist(), name
+    cases = [("split", big, "auto", "8000"), ("big", big, "auto", "65535"),
+             ("small", small, "auto", "65535"), ("native", big, "native", "65535")]  # fmt: skip
+    try:
+        for name, model, engine, limit in cases:
+            spark.conf.set("spark.sql.codegen.hugeMethodLimit", limit)
+            scored = tk.score(model, data, engine=engine)
+            scored.explain()
+            plans[name] = capsys.readouterr().out
+            labels = scored.toPandas()["prediction"].tolist()
+            assert labels == model.predict(wide[model.feature_names_in_]).tolist(), name
+    finally:
+        spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
     assert "ArrowEvalPython" in plans["big"]
-    assert "ArrowEvalPython" not in plans["small"]
-    assert "ArrowEvalPython" not in plans["native"]
+    for name in ("split", "small", "native"):
+        assert "ArrowEvalPython" not in plans[name], name
 
 
 EDGES = pd.DataFrame(

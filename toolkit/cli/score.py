@@ -44,6 +44,7 @@ def add_score(commands: Subcommands) -> None:
     from toolkit.files.api import ENGINES
     from toolkit.files.commit import MODES
     from toolkit.scoring.api import HANDLE_INVALID
+    from toolkit.scoring.options import SCORING_ENGINES
 
     help = "Score files with a scikit-learn model and write the predictions as Parquet."
     sub = commands.add_parser("score", help=help, description=help)
@@ -91,6 +92,12 @@ def add_score(commands: Subcommands) -> None:
         "--engine", default="files", choices=ENGINES,
         help="files: pyarrow inside Spark tasks (fast, default); dataframe: Spark DataFrames",
     )  # fmt: skip
+    sub.add_argument(
+        "--model-engine", default="python", choices=SCORING_ENGINES,
+        help="with --engine dataframe: python (default), native (the model as Spark "
+        "expressions, no Python worker; linear models, k-means and their preprocessing) or "
+        "auto (native when the model compiles)",
+    )  # fmt: skip
     sub.add_argument("--master", metavar="URL", help="Spark master, or sc://host:port for Spark "
                      "Connect (default: SPARK_REMOTE, SPARK_MASTER, else local[*])")  # fmt: skip
     sub.add_argument(
@@ -134,7 +141,8 @@ def run_score(args: argparse.Namespace) -> int:
             model, args.input, args.output, features=args.features, method=args.method,
             output_col=args.output_col, keep_columns=args.keep_columns, mode=args.mode,
             handle_invalid=args.handle_invalid, format=args.format or guess_format(args.input),
-            batch_size=args.batch_size, engine=args.engine, spark=_session_getter(args),
+            batch_size=args.batch_size, engine=args.engine, model_engine=args.model_engine,
+            spark=_session_getter(args),
             progress=bar, track=args.track,
         )  # fmt: skip
     finally:

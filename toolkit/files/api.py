@@ -54,6 +54,7 @@ def score_files(
     format: str = "parquet",
     batch_size: int | None = None,
     engine: str = "files",
+    model_engine: str = "python",
     spark: Any = None,
     progress: ProgressCallback | None = None,
     track: bool = False,
@@ -84,6 +85,11 @@ def score_files(
         Rows per model call (default 65,536).
     engine : {"files", "dataframe"}
         ``files``: pyarrow inside Spark tasks (fast); ``dataframe``: Spark DataFrames.
+    model_engine : {"python", "auto", "native"}
+        ``engine`` of :func:`toolkit.score` for the dataframe engine: ``native`` scores a
+        compiled model in the JVM (``UnsupportedModelError`` for a step it cannot
+        compile), ``auto`` when it compiles. The files engine scores in Python (``auto``
+        is ``python`` there; ``native`` is refused).
     spark : SparkSession or callable returning one, optional
         Default: the active session, else :func:`toolkit.session.api`. A callable is
         called only once the input and destination have been checked.
@@ -112,10 +118,11 @@ def score_files(
     with tracking as record:
         started = time.perf_counter()
         check_file_options(engine=engine, format=format, mode=mode, engines=ENGINES,
-                           formats=FORMATS)  # fmt: skip
+                           formats=FORMATS, model_engine=model_engine)  # fmt: skip
         request = make_request(
             model, features=features, method=method, output_col=output_col,
             handle_invalid=handle_invalid, batch_size=batch_size,
+            engine=model_engine if engine == "dataframe" else "python",
         )  # fmt: skip
         keep = None if keep_columns is None else _names(keep_columns)
         src, dst = resolve(source), resolve(destination)
@@ -131,6 +138,7 @@ def score_files(
             "mode": mode,
             "format": format,
             "engine": engine,
+            "model_engine": model_engine,
             "batch_size": batch_size or DEFAULT_BATCH_SIZE,
             "source": str(source),
             "destination": str(destination),

@@ -21,26 +21,42 @@ Examples
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.exceptions import UnsupportedModelError
 from toolkit.native import sql
-from toolkit.native.block import NAN, Block, Trace, unsupported
+from toolkit.native.block import HIDDEN, NAN, Block, Trace, unsupported
 from toolkit.native.estimators import outputs
 from toolkit.native.steps import transform
 from toolkit.scoring.schema import quote
 
-__all__ = ["NODE_BUDGET", "NativePlan", "compile_request", "native_plan"]
+__all__ = [
+    "INLINED_LIMIT", "JIT_METHOD_LIMIT", "NODE_BUDGET", "NativePlan", "compile_request",
+    "native_plan", "node_budget",
+]  # fmt: skip
 
-#: The most expressions per row ``engine="auto"`` compiles. Spark generates one Java
-#: method for the whole row loop, about 13 bytes of bytecode per expression on top of
-#: ~700; the JVM does not JIT-compile a method over 8,000 bytes, and a model past that
-#: line ran 2-3x slower than the Python path (k-means, 8 centres x 20 features: 955
-#: expressions, 13 kB). 500 keeps under the line with a margin: a 20-feature logistic
-#: regression with ``handle_invalid="error"`` is 479.
+#: The most expressions per row ``engine="auto"`` compiles when Spark would run them as one
+#: method. Spark generates one Java method for the whole row loop, about 13 bytes of
+#: bytecode per expression on top of ~700; HotSpot does not JIT-compile a method over
+#: 8,000 bytes, and a model past that line ran 2-3x slower than the Python path (k-means,
+#: 8 centres x 20 features: 955 expressions, 13 kB). 500 keeps under the line with a
+#: margin: a 20-feature logistic regression with ``handle_invalid="error"`` is 479.
 NODE_BUDGET = 500
+#: HotSpot's largest JIT-compiled method. With ``spark.sql.codegen.hugeMethodLimit`` at or
+#: below it (Spark's advice for HotSpot, and :func:`toolkit.session`'s default), Spark
+#: runs a plan whose row loop would be larger without whole-stage code generation, as
+#: many small compiled methods, and a large model is fast again (k-means 8 x 20: 3.8 s
+#: -> 0.9 s per million rows, the Python path 2.7-3.6 s): ``auto`` then needs no budget.
+JIT_METHOD_LIMIT = 8000
+_HUGE_METHOD_LIMIT = "spark.sql.codegen.hugeMethodLimit"
 
+#: The longest SQL text :meth:`NativePlan.inlined` writes: a shared value is written out
+#: wherever it is used, and a deep model could grow past what is worth parsing.
+INLINED_LIMIT = 1_000_000
+_SHARED = re.compile(f"`({HIDDEN}\\d+)`")
 _NUMERIC = {"ByteType", "ShortType", "IntegerType", "LongType", "DoubleType"}
 _ERROR_START = "toolkit.exceptions.InvalidInputError: The model refused a row: "
 _ERROR_END = (
@@ -73,6 +89,32 @@ class NativePlan:
         if kept is not None:
             query += f" WHERE {_escaped(kept.sql)}"
         return data.sparkSession.sql(query, data=data)
+
+    def inlined(self, request: Any, model: Any) -> Any:
+        """The output as one SQL expression (an :class:`~toolkit.native.sql.Expr`, its
+        ``nodes`` counting every copy), shared values written out where they are used: a
+        column or SQL function cannot add projections. Refused rows fail
+        (``handle_invalid="error"``) or give null (``"keep"``); there is no reason column.
+        """
+        if request.handle_invalid not in ("error", "keep"):
+            raise unsupported(model, "a function cannot drop rows (handle_invalid='skip')")
+        _, added = self._outputs(request)
+        written: dict[str, Any] = {}
+
+        def expand(expr: Any) -> Any:
+            names = [match.group(1) for match in _SHARED.finditer(expr.sql)]
+            text = _SHARED.sub(lambda match: f"({written[match.group(1)].sql})", expr.sql)
+            nodes = expr.nodes + sum(written[name].nodes - 1 for name in names)
+            return sql.Expr(text, nodes)
+
+        for level in self.trace.levels:
+            for name, expr in level.items():
+                written[name] = expand(expr)
+        inlined = expand(added[request.spec.column])
+        if len(inlined.sql) > INLINED_LIMIT:
+            why = f"written as one expression it is {len(inlined.sql):,} characters"
+            raise unsupported(model, why)
+        return inlined
 
     def nodes(self, request: Any) -> int:
         """The expressions Spark evaluates per row: what the size of its code grows with."""
@@ -110,10 +152,23 @@ def _aliased(columns: dict[str, Any]) -> str:
     return ", ".join(f"{_escaped(e.sql)} AS {_escaped(quote(n))}" for n, e in columns.items())
 
 
-def native_plan(request: Any, schema: Any) -> NativePlan | None:
+def node_budget(session: Any) -> int | None:
+    """The most expressions ``auto`` compiles in ``session``: :data:`NODE_BUDGET` where
+    Spark would put a larger plan into one method the JVM does not compile, else None
+    (no limit: ``spark.sql.codegen.hugeMethodLimit`` is at most :data:`JIT_METHOD_LIMIT`)."""
+    try:
+        limit = int(session.conf.get(_HUGE_METHOD_LIMIT, "65535"))
+    except (TypeError, ValueError):
+        return NODE_BUDGET
+    return None if limit <= JIT_METHOD_LIMIT else NODE_BUDGET
+
+
+def native_plan(
+    request: Any, schema: Any, *, budget: int | None, columns: Sequence[str] | None = None
+) -> NativePlan | None:
     """The plan for ``request.engine``: compiled for ``native`` (or raise); for ``auto``,
-    compiled when it compiles and its code fits :data:`NODE_BUDGET`; None (score in
-    Python) otherwise.
+    compiled when it compiles and, with a ``budget``, its code has at most that many
+    expressions; None (score in Python) otherwise.
 
     Parameters
     ----------
@@ -121,21 +176,27 @@ def native_plan(request: Any, schema: Any) -> NativePlan | None:
         A checked request (:func:`toolkit.scoring.api.make_request`).
     schema : pyspark.sql.types.StructType
         The schema of the frame to score.
+    budget : int or None
+        :func:`node_budget` of the session that will run it.
+    columns : sequence of str, optional
+        As in :func:`compile_request`.
     """
     if request.engine == "python":
         return None
     try:
-        plan = compile_request(request, schema)
+        plan = compile_request(request, schema, columns=columns)
     except UnsupportedModelError:
         if request.engine == "native":
             raise
         return None
-    if request.engine == "auto" and plan.nodes(request) > NODE_BUDGET:
+    if request.engine == "auto" and budget is not None and plan.nodes(request) > budget:
         return None
     return plan
 
 
-def compile_request(request: Any, schema: Any) -> NativePlan:
+def compile_request(
+    request: Any, schema: Any, *, columns: Sequence[str] | None = None
+) -> NativePlan:
     """The request's model as Spark expressions over ``schema``'s feature columns.
 
     Raises :class:`~toolkit.exceptions.UnsupportedModelError` naming the first step or
@@ -147,10 +208,13 @@ def compile_request(request: Any, schema: Any) -> NativePlan:
         A checked request (:func:`toolkit.scoring.api.make_request`).
     schema : pyspark.sql.types.StructType
         The schema of the frame to score.
+    columns : sequence of str, optional
+        The columns of ``schema`` holding the features, in order (default: the features'
+        own names; a SQL function reads its parameters).
     """
     model = request.model()
     trace = Trace()
-    block, diagnosis = _inputs(model, request.features, schema, trace)
+    block, diagnosis = _inputs(model, request.features, columns, schema, trace)
     steps = list(getattr(model, "steps", [])) if type(model).__name__ == "Pipeline" else []
     if request.method == "transform" or not steps:
         last = model
@@ -184,24 +248,26 @@ def compile_request(request: Any, schema: Any) -> NativePlan:
     return NativePlan(value, refused, reason, trace)
 
 
-def _inputs(model: Any, features: tuple[str, ...], schema: Any, trace: Trace) -> tuple[Block, Any]:
+def _inputs(
+    model: Any, features: tuple[str, ...], columns: Sequence[str] | None, schema: Any, trace: Trace
+) -> tuple[Block, Any]:
     """The feature columns as the Python path hands them to the model (numbers as
     doubles with NaN for missing, strings as strings), and, per feature, the prefix
     of the reason the Python path gives when that feature is missing or infinite."""
     types = {field.name: type(field.dataType).__name__ for field in schema.fields}
     raw, strings = [], []
-    for name in features:
-        kind = types.get(name)
+    for name, source in zip(features, columns or features, strict=True):
+        kind = types.get(source)
         if kind in _NUMERIC:
-            raw.append(sql.coalesce(sql.col(name).cast("double"), sql.lit(NAN)))
+            raw.append(sql.coalesce(sql.col(source).cast("double"), sql.lit(NAN)))
         elif kind == "StringType":
-            raw.append(sql.col(name))
+            raw.append(sql.col(source))
         else:
             why = f"feature {name!r} is a {kind} column (numbers and strings compile)"
             raise unsupported(model, why)
         strings.append(kind == "StringType")
-    columns = trace.share(raw)
-    return Block(columns, list(features), strings), _diagnosis(features, columns, strings)
+    shared = trace.share(raw)
+    return Block(shared, list(features), strings), _diagnosis(features, shared, strings)
 
 
 def _diagnosis(features: Any, columns: list[Any], strings: list[bool]) -> Any:

@@ -9,8 +9,8 @@ them, 0.6 s on the driver for every ``score`` call. :class:`Expr` offers the few
 on classic Spark and Spark Connect alike.
 
 Literals are exact: a float is written with ``repr`` (which round-trips) and a
-``D`` suffix, NaN and infinities as casts, and a string with a quote or backslash
-as UTF-8 bytes, so that no setting of the SQL parser changes its value.
+``D`` suffix, NaN and infinities as casts, and a string with a quote, backslash or
+backtick as UTF-8 bytes, so that no setting of the SQL parser changes its value.
 
 Examples
 --------
@@ -149,7 +149,7 @@ def lit(value: Any) -> Expr:
             return Expr(f"CAST('{'-' if value < 0 else ''}Infinity' AS DOUBLE)", 0)
         return Expr(f"{value!r}D" if value >= 0 else f"(- {-value!r}D)", 0)
     if isinstance(value, str):
-        if "'" in value or "\\" in value:
+        if any(c in value for c in "'\\`"):  # a backtick too: no text can look like a column
             return Expr(f"decode(X'{value.encode('utf-8').hex().upper()}', 'UTF-8')", 0)
         return Expr(f"'{value}'", 0)
     raise TypeError(f"no SQL literal for {type(value).__name__}")

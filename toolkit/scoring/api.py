@@ -14,24 +14,22 @@ from typing import Any
 
 from toolkit._typing import ColumnNames
 from toolkit.bridge import frame_kind
-from toolkit.exceptions import InvalidOptionError, SchemaMismatchError
+from toolkit.exceptions import SchemaMismatchError
 from toolkit.models.api import load_model, model_bytes
-from toolkit.native.plan import native_plan
+from toolkit.native.plan import native_plan, node_budget
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
 from toolkit.scoring.fail_fast import watch
-from toolkit.scoring.options import HANDLE_INVALID, check_options, check_udf_name
+from toolkit.scoring.options import HANDLE_INVALID, check_options
 from toolkit.scoring.schema import column, output_spec
 from toolkit.scoring.worker import ScoreRequest, remember
 
 __all__ = [
     "HANDLE_INVALID",
-    "ScoringUDF",
+    "arrow_scoring_udf",
     "check_output_free",
     "make_request",
-    "register_udf",
     "score",
     "score_with",
-    "scoring_udf",
 ]
 
 
@@ -150,116 +148,6 @@ def score_with(request: ScoreRequest, data: Any) -> Any:
     return _score_spark(request, data)
 
 
-class ScoringUDF:
-    """A Column function that scores with a fitted model: ``df.select(udf(*features))``.
-
-    Called with no columns it uses the model's features by name.
-
-    Examples
-    --------
-    >>> churn = tk.scoring_udf(model, features=["age", "plan"], method="predict_proba")
-    ... # doctest: +SKIP
-    >>> df.withColumn("p", churn("age", "plan")["yes"])  # doctest: +SKIP
-    """
-
-    def __init__(self, scorer: ScoreRequest, columns: ColumnNames) -> None:
-        from pyspark.sql import SparkSession
-
-        spark = SparkSession.getActiveSession()
-        self.scorer = scorer if spark is None else scorer.shipped(spark)
-        self.columns = list(columns)
-        self.udf = _arrow_udf(self.scorer, self.columns, packed=False)
-
-    def __call__(self, *cols: Any) -> Any:
-        if cols and len(cols) != len(self.columns):
-            raise SchemaMismatchError(
-                f"This scoring function takes {len(self.columns)} columns, the model's features "
-                f"{self.columns} in that order; it was called with {len(cols)}. Pass all of them, "
-                "or none to use the columns of those names."
-            )
-        return self.udf(*(cols or [column(name) for name in self.columns]))
-
-
-def scoring_udf(
-    model: Any, *, features: ColumnNames, method: str = "predict", handle_invalid: str = "error"
-) -> ScoringUDF:
-    """Return a Column function scoring ``model`` on the given feature columns.
-
-    ``handle_invalid="keep"`` gives null for refused rows; a column function
-    cannot drop rows, so ``"skip"`` is refused (use :func:`score`).
-
-    Parameters
-    ----------
-    model : fitted estimator, or anything :func:`toolkit.load_model` takes
-        The model to score with, serialised once here and shipped to the workers.
-    features : list of str
-        The feature columns, in the order the returned function is called with them.
-    method : {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform"}
-        The model method to call; its output is the function's result column.
-    handle_invalid : {"error", "keep"}
-        Rows the model refuses: ``error`` fails the job, ``keep`` gives null.
-
-    Examples
-    --------
-    >>> predict = tk.scoring_udf(model, features=["a", "b"])  # doctest: +SKIP
-    >>> df.select("id", predict("a", "b").alias("prediction"))  # doctest: +SKIP
-    """
-    if handle_invalid == "skip":
-        raise InvalidOptionError(
-            "A column function cannot drop rows, so handle_invalid='skip' is not possible here; "
-            "use tk.score(..., handle_invalid='skip') or 'keep' (null for refused rows)."
-        )
-    columns = check_options(
-        features=features, output_col=None, handle_invalid=handle_invalid, batch_size=None
-    )
-    if columns is None:
-        raise InvalidOptionError(
-            "scoring_udf needs features=[...]: the column names, in the order the UDF is called."
-        )
-    scorer = make_request(model, features=columns, method=method, handle_invalid=handle_invalid)
-    return ScoringUDF(scorer, columns)
-
-
-def register_udf(
-    name: str,
-    model: Any,
-    *,
-    method: str = "predict",
-    features: ColumnNames | None = None,
-    spark: Any = None,
-) -> ScoringUDF:
-    """Register a scoring function for SQL: ``spark.sql("SELECT name(a, b) FROM t")``.
-
-    Returns the :class:`ScoringUDF` it registered (usable as a Column function too).
-
-    Parameters
-    ----------
-    name : str
-        The SQL function name: letters, digits and underscores, not starting with a digit.
-    model : fitted estimator, or anything :func:`toolkit.load_model` takes
-        The model to score with.
-    method : {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform"}
-        The model method to call.
-    features : list of str, optional
-        The argument columns, in call order; defaults to ``model.feature_names_in_``.
-    spark : SparkSession, optional
-        The session to register in; defaults to the active one (started if there is none).
-
-    Examples
-    --------
-    >>> tk.register_udf("churn_score", model, method="predict_proba")  # doctest: +SKIP
-    >>> spark.sql("SELECT churn_score(age, plan).yes FROM customers")  # doctest: +SKIP
-    """
-    from toolkit.session.api import active_session
-
-    check_udf_name(name)
-    if features is None:
-        features = resolve_features(load_model(model), None)
-    column_function = scoring_udf(model, features=features, method=method)
-    (spark or active_session()).udf.register(name, column_function.udf)
-    return column_function
-
-
 # -- the three paths --------------------------------------------------------------------
 
 
@@ -289,7 +177,7 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
 
     check_columns(scorer.model(), scorer.features, numeric_columns(data))
     check_output_free(scorer, data.columns)
-    plan = native_plan(scorer, data.schema)
+    plan = native_plan(scorer, data.schema, budget=node_budget(data.sparkSession))
     if plan is not None:
         watch(data.sparkSession)  # a refused row stops the job on its first attempt
         return plan.apply(scorer, data)
@@ -300,7 +188,7 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
     columns = [column(name) for name in features]
     inputs = [F.array(*columns)] if packed else columns
     with_errors = scorer.handle_invalid != "error"
-    udf = _arrow_udf(scorer, features, packed, with_errors)
+    udf = arrow_scoring_udf(scorer, features, packed, with_errors)
     if not with_errors:
         return data.withColumn(spec.column, udf(*inputs))
     scored = "__scaleout_scored__"
@@ -313,13 +201,17 @@ def _score_spark(scorer: ScoreRequest, data: Any) -> Any:
     return out.drop(scored)
 
 
-def _arrow_udf(
+def arrow_scoring_udf(
     scorer: ScoreRequest,
     names: ColumnNames,
     packed: bool,
     with_errors: bool = False,
 ) -> Any:
-    """The Arrow UDF that scores: only the feature columns cross to Python and back."""
+    """The Arrow UDF that scores: only the feature columns cross to Python and back.
+
+    ``packed``: the features arrive as one array column; ``with_errors``: the UDF gives
+    a struct of the value and the reason a row was refused.
+    """
     from pyspark.sql.functions import arrow_udf
     from pyspark.sql.types import StringType, StructField, StructType
 

@@ -137,11 +137,17 @@ def _feature_list(features: Any) -> list[str] | None:
 
 
 def check_file_options(
-    *, engine: str, format: str, mode: str, engines: Collection[str], formats: Sequence[str]
+    *,
+    engine: str,
+    format: str,
+    mode: str,
+    engines: Collection[str],
+    formats: Sequence[str],
+    model_engine: str = "python",
 ) -> None:
     """``score_files``' own options: the engine (one of ``engines``), the input ``format``
-    (the files engine reads ``formats``; the dataframe engine any format Spark reads) and
-    the write mode.
+    (the files engine reads ``formats``; the dataframe engine any format Spark reads), the
+    write mode and the model's engine (``native`` needs the dataframe engine).
 
     Examples
     --------
@@ -163,3 +169,13 @@ def check_file_options(
         )
     if mode not in WRITE_MODES:
         raise InvalidOptionError(f"mode must be one of {', '.join(WRITE_MODES)}; got {mode!r}.")
+    if model_engine not in SCORING_ENGINES:
+        raise InvalidOptionError(
+            f"model_engine must be one of {', '.join(SCORING_ENGINES)}; got {model_engine!r}."
+        )
+    if model_engine == "native" and engine == "files":
+        raise InvalidOptionError(
+            "model_engine='native' runs the model as Spark expressions, which needs "
+            "engine='dataframe' (the CLI: --engine dataframe --model-engine native); the "
+            "files engine scores in Python tasks."
+        )

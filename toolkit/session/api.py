@@ -309,6 +309,9 @@ def _default_conf(target: str | None) -> dict[str, str]:
         # bigger Arrow batches: fewer Python calls per row for pandas UDFs and model scoring
         "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
         "spark.sql.session.timeZone": "UTC",
+        # Spark's advice on HotSpot: a plan whose generated row loop the JVM would not
+        # JIT-compile runs as small compiled methods instead (toolkit.native.plan)
+        "spark.sql.codegen.hugeMethodLimit": "8000",
         "spark.ui.showConsoleProgress": "false",
     }
     if str(target).startswith("local"):
