@@ -17,14 +17,17 @@ import ast
 from typing import Any
 
 from adapters.migration.inference import (
-    FRAMES,
     Value,
     kinds_of,
+    merge,
     method_result,
     property_result,
     static_arg,
+    subscript_result,
     top_level_result,
 )
+from adapters.migration.literals import dict_types, list_types
+from adapters.migration.operators import Usages
 from adapters.migration.report import Finding
 from adapters.migration.rules import Rule, RuleBook, StaticArg
 from adapters.migration.surface import SURFACES, TOP_LEVEL
@@ -67,7 +70,7 @@ ITERATING = frozenset(
 Env = dict[str, Value]
 
 
-class Expressions:
+class Expressions(Usages):
     """Expression handlers; the statement walker (the subclass) supplies ``bind``,
     ``generic``, ``call_def`` and the scan state."""
 
@@ -101,7 +104,7 @@ class Expressions:
         values = [self.expr(elt, env) for elt in node.elts]
         items = tuple(static_arg(elt, v) for elt, v in zip(node.elts, values, strict=True))
         first = values[0].kind if values and values[0] is not None else None
-        return Value("const", of=first, static=StaticArg(types=frozenset({"list"}), items=items))
+        return Value("const", of=first, static=StaticArg(types=list_types(items), items=items))
 
     _Tuple = _List
 
@@ -110,7 +113,7 @@ class Expressions:
             if key is not None:
                 self.expr(key, env)
         items = tuple(static_arg(v, self.expr(v, env)) for v in node.values)
-        return Value("const", static=StaticArg(types=frozenset({"dict"}), items=items))
+        return Value("const", static=StaticArg(types=dict_types(items), items=items))
 
     def _Lambda(self, node: ast.Lambda, env: Env, *, run: bool = True) -> Value:
         if run:
@@ -137,7 +140,7 @@ class Expressions:
         self.report(node, *self.lookup(base, node.attr, {}), unconditional=True)
         found = [property_result(kind, node.attr) for kind in kinds_of(base)]
         if found[0] is not None and found[0].kind == "Indexer":
-            return Value("Indexer", of=base.kind)
+            return Value("Indexer", of=base.kind, static=StaticArg(value=node.attr))
         return found[0] if len(set(found)) == 1 else None
 
     def _Subscript(self, node: ast.Subscript, env: Env) -> Value | None:
@@ -146,19 +149,26 @@ class Expressions:
         if base is None or not (base.is_frame or base.kind == "Indexer"):
             return None
         self.report(node, *self.lookup(base, "__getitem__", {}), unconditional=True)
-        return _subscript(base, node.slice, key)
+        if base.kind == "Indexer":
+            self.indexed(node, base)
+        return subscript_result(base, node.slice, key)
 
     def _BinOp(self, node: ast.BinOp, env: Env) -> Value | None:
-        return _merge(self.expr(node.left, env), self.expr(node.right, env))
+        left, right = self.expr(node.left, env), self.expr(node.right, env)
+        self.operator(node, node.op, left, node.right, right)
+        return merge(left, right)
 
     def _Compare(self, node: ast.Compare, env: Env) -> Value | None:
-        found = self.expr(node.left, env)
-        for item in node.comparators:
-            found = _merge(found, self.expr(item, env))
+        found = left = self.expr(node.left, env)
+        for op, item in zip(node.ops, node.comparators, strict=True):
+            right = self.expr(item, env)
+            self.operator(node, op, left, item, right)
+            found, left = merge(found, right), right
         return found
 
     def _UnaryOp(self, node: ast.UnaryOp, env: Env) -> Value | None:
         found = self.expr(node.operand, env)
+        self.unary(node, found)
         if isinstance(node.operand, ast.Constant):
             return Value("const", static=static_arg(node, None))
         return found if found is not None and found.is_frame else None
@@ -174,7 +184,7 @@ class Expressions:
 
     def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, env: Env
-    ) -> None:
+    ) -> Value | None:
         inner = dict(env)
         for gen in node.generators:
             found = self.expr(gen.iter, inner)
@@ -184,7 +194,11 @@ class Expressions:
                 self.expr(cond, inner)
         for part in ("elt", "key", "value"):
             if hasattr(node, part):
-                self.expr(getattr(node, part), inner)
+                found = self.expr(getattr(node, part), inner)
+        if isinstance(node, ast.ListComp):  # every item is like the one expression
+            items = (static_arg(node.elt, found),)
+            return Value("const", static=StaticArg(types=list_types(items), items=items))
+        return None
 
     _ListComp = _SetComp = _GeneratorExp = _DictComp = _comprehension
 
@@ -199,8 +213,14 @@ class Expressions:
                 if owner in SURFACES:
                     self.call(node, func, f"{owner}.{func.attr}", None, env)
                     return Value(owner) if func.attr.startswith("from_") else None
+                if (made := self.class_method(owner)) is not None:
+                    self.arguments(node, env)
+                    return made
             if base is not None and base.is_frame:
                 return self.call(node, func, func.attr, base, env)
+            handled, made = self.local_method(node, func, base, env)
+            if handled:
+                return made
         elif isinstance(func, ast.Name):
             found = env.get(func.id)
             if found is not None and found.kind == "function" and found.of:
@@ -210,11 +230,17 @@ class Expressions:
                 return self.call_def(
                     found, [v for _, v in args], {k: v for k, (_, v) in kwargs.items()}
                 )
+            if found is None and func.id == "range":  # local numbers
+                self.arguments(node, env)
+                return Value("local")
             if found is None and func.id in ITERATING:
                 args, _ = self.arguments(node, env)
                 for arg, value in args:
                     self.iterate(arg, value)
                 return None
+        handled, made = self.numpy_call(node, env)
+        if handled:
+            return made
         self.expr(func, env)
         self.arguments(node, env)
         return None
@@ -226,6 +252,8 @@ class Expressions:
                 self.expr(arg.value, env)
                 break
             run = not (udf and isinstance(arg, ast.Lambda))
+            if not run:
+                self.udf_constructors(arg, env)  # type: ignore[arg-type]
             found = (
                 self._Lambda(arg, env, run=run)
                 if isinstance(arg, ast.Lambda)
@@ -235,6 +263,8 @@ class Expressions:
         kwargs: dict[str, tuple[ast.expr, Value | None]] = {}
         for keyword in node.keywords:
             run = not (udf and isinstance(keyword.value, ast.Lambda))
+            if not run:
+                self.udf_constructors(keyword.value, env)  # type: ignore[arg-type]
             if isinstance(keyword.value, ast.Lambda):
                 found = self._Lambda(keyword.value, env, run=run)
             else:
@@ -260,6 +290,8 @@ class Expressions:
                 rules = [r for r in rules if r.source not in ("pyspark.pandas.missing", "absent")]
             self.report(func, name, rules)
             top = name.partition(".")[2] if name.startswith(TOP_LEVEL + ".") else None
+            if top and (made := self.top_level_value(top, node)) is not None:
+                return made
             if top == "Grouper":
                 return Value("const", static=StaticArg(types=frozenset({"pandas.Grouper"})))
             return top_level_result(top, first) if top else None
@@ -354,41 +386,3 @@ def _local_only(node: ast.Call, values: list[Value | None]) -> bool:
 def all_args(args: ast.arguments) -> list[ast.arg]:
     extra = [a for a in (args.vararg, args.kwarg) if a is not None]
     return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
-
-
-def _merge(left: Value | None, right: Value | None) -> Value | None:
-    kinds = {
-        v.kind
-        for v in (left, right)
-        if v is not None and v.kind in ("DataFrame", "Series", "NDFrame", "Index")
-    }
-    for kind in ("DataFrame", "NDFrame", "Series", "Index"):
-        if kind in kinds:
-            return Value(kind)
-    return None
-
-
-def _subscript(base: Value, key_node: ast.expr, key: Value | None) -> Value | None:
-    known = key is not None and key.kind == "const"
-    label = isinstance(key_node, ast.Constant) or (known and "str" in key.static.types)
-    listy = isinstance(key_node, (ast.List, ast.Slice)) or (known and "list" in key.static.types)
-    mask = key is not None and key.kind in ("Series", "NDFrame", "DataFrame")
-    if base.kind == "Indexer":
-        parent = base.of or "NDFrame"
-        if isinstance(key_node, ast.Tuple) and len(key_node.elts) == 2:
-            rows, cols = key_node.elts
-            if isinstance(cols, ast.Constant):
-                return Value("local") if isinstance(rows, ast.Constant) else Value("Series")
-            return Value("DataFrame") if parent == "DataFrame" else Value("NDFrame")
-        return Value("Series") if label and parent == "DataFrame" else Value(parent)
-    if base.kind == "DataFrame":
-        if label and not listy:
-            return Value("Series")
-        return Value("DataFrame") if listy or mask else Value("NDFrame")
-    if base.kind == "DataFrameGroupBy":
-        return Value("DataFrameGroupBy") if listy else Value("SeriesGroupBy")
-    if base.kind == "Resampler":
-        return Value("Resampler", of="Series")
-    if base.kind in ("Series", "Series.str"):
-        return Value("local") if label and base.kind == "Series" else Value("Series")
-    return Value("NDFrame") if base.kind in FRAMES else None

@@ -15,7 +15,8 @@ all must hold. A condition is ``[param, test, operand]`` with ``test`` one of:
 - ``in`` / ``not_in``: the value (the pandas default when not passed) is / is not listed;
 - ``freq_not_in``: an offset alias (``'MS'``, ``'3min'``) whose rule code is not listed;
 - ``untyped``: a function without a return type hint (pandas-on-Spark must run it on
-  a sample to learn the output type).
+  a sample to learn the output type);
+- ``unholdable``: a dtype Spark cannot hold (more value types: :mod:`~adapters.migration.conditions`).
 
 The arguments :mod:`adapters.pandas` adjusts so pandas-on-Spark takes what pandas
 takes are in :mod:`adapters.migration.normalised`. What to use instead of an API pandas-on-Spark lacks is in
@@ -159,14 +160,23 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
         }
         for api in ("pandas.DataFrame", "pandas.Series")
     ),
+    {
+        "api": "pandas.Series",
+        "severity": "blocker",
+        "when": [["data", "is", "spark.Index"], ["index", "given", None]],
+        "message": "a pandas-on-Spark Index cannot be the data of a new Series with an index",
+        "suggestion": "pass local values (a list or plain pandas index), or use "
+        "idx.to_series() on the pandas-on-Spark index",
+    },
     *(
         {
             "api": "pandas.Series",
-            "severity": "blocker",
+            "severity": "partial",
             "when": [[param, "is", "spark.Index"]],
-            "message": f"a pandas-on-Spark Index cannot be the {param} of a new Series",
-            "suggestion": "pass local values (a list or plain pandas index), or use "
-            "idx.to_series() on the pandas-on-Spark index",
+            "message": f"plain pyspark.pandas cannot take a pandas-on-Spark Index as the {param} "
+            "of a new Series; adapters.pandas brings the index to pandas first",
+            "suggestion": "to run on plain pyspark.pandas too, pass local values (a list or "
+            "plain pandas index), or use idx.to_series()",
         }
         for param in ("data", "index")
     ),

@@ -22,10 +22,20 @@ import inspect
 import re
 from dataclasses import dataclass, field
 
-from adapters.migration.rules import StaticArg
+from adapters.migration.conditions import StaticArg
+from adapters.migration.literals import list_types
 from adapters.migration.surface import SURFACES, surface
 
-__all__ = ["FRAMES", "Value", "method_result", "property_result", "static_arg", "top_level_result"]
+__all__ = [
+    "FRAMES",
+    "Value",
+    "merge",
+    "method_result",
+    "property_result",
+    "static_arg",
+    "subscript_result",
+    "top_level_result",
+]
 
 FRAMES = frozenset({*SURFACES, "NDFrame"})
 GROUPBYS = frozenset({"DataFrameGroupBy", "SeriesGroupBy"})
@@ -142,8 +152,9 @@ def method_result(kind: str, of: str | None, name: str, *, listy: bool = False) 
 
     Examples
     --------
-    >>> method_result("Series", None, "rolling")
-    Value(kind='Rolling', of='Series', static=StaticArg(value=UNKNOWN, types=frozenset(), typed=None, items=None), node=None)
+    >>> found = method_result("Series", None, "rolling")
+    >>> found.kind, found.of
+    ('Rolling', 'Series')
     """
     if kind == "NDFrame":
         found = {method_result(k, of, name, listy=listy) for k in ("DataFrame", "Series")}
@@ -273,12 +284,15 @@ def static_arg(node: ast.AST, value: Value | None) -> StaticArg:
     if value is not None and value.kind in ("const", "def", "callable"):
         return value.static
     if value is not None and value.is_frame:
-        return StaticArg(
-            types=frozenset({"spark", "spark.Index"} if value.kind == "Index" else {"spark"})
-        )
+        return StaticArg(types=frozenset({"spark", f"spark.{value.kind}"}))
     if isinstance(node, ast.Constant):
         types = {"str", "path"} if isinstance(node.value, str) else set()
+        if isinstance(node.value, complex):
+            types.add("complex")
         return StaticArg(node.value, frozenset(types))
+    if isinstance(node, ast.BinOp):  # 1.2 + 1j
+        parts = (static_arg(node.left, None), static_arg(node.right, None))
+        return StaticArg(types=frozenset({"complex"} & (parts[0].types | parts[1].types)))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = static_arg(node.operand, None)
         if isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
@@ -287,13 +301,13 @@ def static_arg(node: ast.AST, value: Value | None) -> StaticArg:
         return StaticArg(types=frozenset({"str", "path"}))
     if isinstance(node, (ast.List, ast.Tuple)):
         items = tuple(static_arg(item, None) for item in node.elts)
-        return StaticArg(types=frozenset({"list"}), items=items)
+        return StaticArg(types=list_types(items), items=items)
     if isinstance(node, ast.Lambda):
         return StaticArg(types=frozenset({"callable"}), typed=False)
     if isinstance(node, ast.Name) and value is None and callable(getattr(builtins, node.id, None)):
         return StaticArg(types=frozenset({"callable"}))
     if isinstance(node, ast.Attribute) and dotted(node).split(".")[0] in _NUMPY:
-        return StaticArg(types=frozenset({"callable"}))
+        return StaticArg(types=frozenset({"callable", f"numpy.{node.attr}"}))
     if isinstance(node, ast.Call):
         name = dotted(node.func)
         if name in _BUFFERS:
@@ -301,3 +315,43 @@ def static_arg(node: ast.AST, value: Value | None) -> StaticArg:
         if name in _PATHS:
             return StaticArg(types=frozenset({"path"}))
     return StaticArg()
+
+
+def merge(left: Value | None, right: Value | None) -> Value | None:
+    """The kind of ``left <op> right``: the widest frame kind of the two, if any."""
+    kinds = {
+        v.kind
+        for v in (left, right)
+        if v is not None and v.kind in ("DataFrame", "Series", "NDFrame", "Index")
+    }
+    for kind in ("DataFrame", "NDFrame", "Series", "Index"):
+        if kind in kinds:
+            return Value(kind)
+    return None
+
+
+def subscript_result(base: Value, key_node: ast.expr, key: Value | None) -> Value | None:
+    """The kind of ``base[key]`` (``base`` a frame kind or an ``Indexer``)."""
+    known = key is not None and key.kind == "const"
+    label = isinstance(key_node, ast.Constant) or (known and "str" in key.static.types)
+    listy = isinstance(key_node, (ast.List, ast.Slice)) or (known and "list" in key.static.types)
+    mask = key is not None and key.kind in ("Series", "NDFrame", "DataFrame")
+    if base.kind == "Indexer":
+        parent = base.of or "NDFrame"
+        if isinstance(key_node, ast.Tuple) and len(key_node.elts) == 2:
+            rows, cols = key_node.elts
+            if isinstance(cols, ast.Constant):
+                return Value("local") if isinstance(rows, ast.Constant) else Value("Series")
+            return Value("DataFrame") if parent == "DataFrame" else Value("NDFrame")
+        return Value("Series") if label and parent == "DataFrame" else Value(parent)
+    if base.kind == "DataFrame":
+        if label and not listy:
+            return Value("Series")
+        return Value("DataFrame") if listy or mask else Value("NDFrame")
+    if base.kind == "DataFrameGroupBy":
+        return Value("DataFrameGroupBy") if listy else Value("SeriesGroupBy")
+    if base.kind == "Resampler":
+        return Value("Resampler", of="Series")
+    if base.kind in ("Series", "Series.str"):
+        return Value("local") if label and base.kind == "Series" else Value("Series")
+    return Value("NDFrame") if base.kind in FRAMES else None

@@ -14,19 +14,26 @@ Examples
 from __future__ import annotations
 
 import functools
-import inspect
-import os
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adapters.migration.alternatives import ALTERNATIVES
+from adapters.migration.conditions import (
+    POSITIONAL,
+    UNKNOWN,
+    StaticArg,
+    holds,
+    holds_static,
+    same_value,
+)
 from adapters.migration.differences import DIFFERENCES
 from adapters.migration.gotchas import GOTCHAS
+from adapters.migration.holdable import HOLDABLE
 from adapters.migration.normalised import NORMALISED
 from adapters.migration.surface import TOP_LEVEL, Missing, Surface, surface
+from adapters.migration.usages import USAGES
 
 __all__ = [
     "POSITIONAL",
@@ -41,8 +48,6 @@ __all__ = [
 
 Severity = Literal["blocker", "partial", "advice"]
 SEVERITIES: tuple[Severity, ...] = ("blocker", "partial", "advice")
-UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
-POSITIONAL = "*positional"  # key of bound arguments: the names that were passed by position
 _FALLBACK_HINT = (
     "adapters.pandas runs it in pandas on the driver under the 'warn' fallback policy "
     "(frames up to max_rows rows)"
@@ -65,22 +70,6 @@ class Rule:
     when: tuple[tuple[str, str, Any], ...] = ()
     source: str = "curated"
     kind: str = "method"
-
-
-@dataclass(frozen=True)
-class StaticArg:
-    """What the source text tells about one argument.
-
-    ``value`` is the literal (or :data:`UNKNOWN`); ``types`` the type names it surely
-    has (``str``, ``path``, ``buffer``, ``callable``, ``pandas.Grouper``); ``typed``
-    whether a function has a return type hint (None: cannot tell); ``items`` the
-    arguments inside a list or tuple literal (the values of a dict literal).
-    """
-
-    value: Any = UNKNOWN
-    types: frozenset[str] = frozenset()
-    typed: bool | None = None
-    items: tuple[StaticArg, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +107,7 @@ class RuleBook:
         if not self.by_api.get(api):
             return []
         defaults = {p.name: p.default for p in self.surface.pandas_parameters(api)}
-        test = _holds_static if static else _holds
+        test = holds_static if static else holds
         return [
             rule
             for rule in self.by_api[api]
@@ -238,7 +227,7 @@ def rulebook() -> RuleBook:
                     source="signature",
                 )
             )
-    for record in (*GOTCHAS, *DIFFERENCES):
+    for record in (*GOTCHAS, *DIFFERENCES, *USAGES, *HOLDABLE):
         rules[record["api"]].append(
             Rule(
                 record["api"],
@@ -262,139 +251,3 @@ def _missing_message(gap: Missing, version: str) -> str:
         text = f"{gap.api} does not exist in pandas-on-Spark (pyspark {version})"
     reason = gap.reason.split(". ", 1)[1].strip() if ". " in gap.reason else ""
     return f"{text}; the {what} will raise" + (f". pyspark says: {reason}" if reason else "")
-
-
-# -- conditions -------------------------------------------------------------------------
-
-
-def same_value(value: Any, default: Any) -> bool:
-    """``value`` is ``default`` (or an equal value of the same type); never raises."""
-    if value is default:
-        return True
-    try:
-        return type(value) is type(default) and bool(value == default)
-    except Exception:  # noqa: BLE001 - arrays and frames have no single truth value
-        return False
-
-
-def _runtime_type(value: Any, name: str) -> bool:
-    if name == "str":
-        return isinstance(value, str)
-    if name == "path":
-        return isinstance(value, (str, os.PathLike))
-    if name == "buffer":
-        return (
-            value is not None
-            and not isinstance(value, (str, os.PathLike, list, tuple))
-            and (hasattr(value, "read") or hasattr(value, "write"))
-        )
-    if name == "callable":
-        return callable(value)
-    if name == "list":
-        return isinstance(value, (list, tuple))
-    if name == "array":
-        return type(value).__module__ == "numpy" and hasattr(value, "ndim")
-    if name in ("spark", "spark.Index"):
-        module = type(value).__module__
-        if name == "spark.Index":
-            return module.startswith("pyspark.pandas.indexes")
-        return module.startswith("pyspark.pandas") and not isinstance(value, type)
-    if name == "pandas.Grouper":
-        import pandas
-
-        return isinstance(value, pandas.Grouper)
-    return False
-
-
-def _rule_code(value: Any) -> str | None:
-    """The rule code of a pandas offset alias ('3min' -> 'min'), or None when it is not one."""
-    from pandas.tseries.frequencies import to_offset
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecated aliases ('M', 'H') still parse
-            return to_offset(value).rule_code if isinstance(value, str) else None
-    except (ValueError, TypeError):
-        return None
-
-
-def _items(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return list(value.values())
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _untyped(func: Any) -> bool:
-    if not callable(func) or isinstance(func, (str, list, dict, tuple)):
-        return False
-    target = getattr(func, "__func__", func)
-    try:
-        return inspect.signature(target).return_annotation is inspect.Signature.empty
-    except (TypeError, ValueError):
-        return False
-
-
-def _holds(cond: tuple[str, str, Any], args: Mapping[str, Any], defaults: Mapping[str, Any]):
-    param, test, operand = cond
-    given = param in args
-    value = args.get(param, defaults.get(param))
-    if test == "keyword" and param in args.get(POSITIONAL, ()):
-        return False
-    if test in ("given", "keyword"):
-        return given and not same_value(value, defaults.get(param, inspect.Parameter.empty))
-    if test == "missing":
-        return not given or value is None
-    if test in ("in", "not_in"):
-        inside = any(same_value(value, item) for item in operand)
-        return inside if test == "in" else not inside
-    if test == "freq_not_in":
-        code = _rule_code(value)
-        return given and code is not None and code not in operand
-    if test == "is":
-        return given and _runtime_type(value, operand)
-    if test in ("has", "holds"):
-        items = _items(value)
-        if test == "has" and not isinstance(value, (list, tuple, dict)):
-            items = [value]
-        return given and any(_runtime_type(item, operand) for item in items)
-    if test == "untyped":
-        return given and _untyped(value)
-    raise ValueError(f"unknown condition test {test!r} in {cond!r}")
-
-
-def _holds_static(
-    cond: tuple[str, str, Any], args: Mapping[str, StaticArg], defaults: Mapping[str, Any]
-) -> bool | None:
-    param, test, operand = cond
-    arg = args.get(param)
-    if test == "missing":
-        if arg is None:
-            return True
-        return None if arg.value is UNKNOWN else arg.value is None
-    if arg is None:
-        if test in ("in", "not_in"):
-            inside = any(same_value(defaults.get(param), item) for item in operand)
-            return inside if test == "in" else not inside
-        return False
-    if test == "keyword" and param in args.get(POSITIONAL, ()):  # type: ignore[operator]
-        return False
-    if test in ("given", "keyword"):
-        default = defaults.get(param, inspect.Parameter.empty)
-        return True if arg.value is UNKNOWN else not same_value(arg.value, default)
-    if test in ("in", "not_in"):
-        if arg.value is UNKNOWN:
-            return None
-        inside = any(same_value(arg.value, item) for item in operand)
-        return inside if test == "in" else not inside
-    if test == "freq_not_in":
-        code = None if arg.value is UNKNOWN else _rule_code(arg.value)
-        return None if code is None else code not in operand
-    if test == "is":
-        return True if operand in arg.types else None
-    if test in ("has", "holds"):
-        if test == "has" and operand in arg.types:
-            return True
-        return True if any(operand in item.types for item in arg.items or ()) else None
-    if test == "untyped":
-        return None if arg.typed is None else not arg.typed
-    raise ValueError(f"unknown condition test {test!r} in {cond!r}")

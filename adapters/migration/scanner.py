@@ -22,7 +22,7 @@ from typing import Any, Literal
 from adapters.migration.expressions import Env, Expressions, all_args
 from adapters.migration.inference import GROUPBYS, Value
 from adapters.migration.report import Finding, printable
-from adapters.migration.rules import RuleBook, StaticArg, rulebook
+from adapters.migration.rules import UNKNOWN, RuleBook, StaticArg, rulebook
 from adapters.migration.sources import SourceParseError
 from adapters.migration.surface import TOP_LEVEL
 
@@ -148,7 +148,7 @@ class Scanner(Expressions):
             for target in targets:
                 if isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
                     continue  # `x += ...` keeps what x was
-                self.bind(target, value, env)
+                self.bind(target, value, env, source=node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             found = self.expr(node.iter, env)
             self.iterate(node.iter, found)
@@ -202,17 +202,16 @@ class Scanner(Expressions):
         else:
             env[name] = value
 
-    def bind(self, target: ast.expr, value: Value | None, env: Env) -> None:
+    def bind(
+        self, target: ast.expr, value: Value | None, env: Env, *, source: ast.expr | None = None
+    ) -> None:
         if isinstance(target, ast.Name):
             self.bind_name(target.id, value, env)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for item in target.elts:
                 self.bind(item.value if isinstance(item, ast.Starred) else item, None, env)
-        elif isinstance(target, ast.Attribute):
-            self.expr(target.value, env)
-        elif isinstance(target, ast.Subscript):
-            self.expr(target.value, env)
-            self.expr(target.slice, env)
+        else:  # an attribute or an item: the rules of assigning there
+            self.assigned(target, source, value, env)
 
     def bind_loop(self, target: ast.expr, found: Value | None, env: Env) -> None:
         if found is not None and found.kind in GROUPBYS and isinstance(target, ast.Tuple):
@@ -220,6 +219,12 @@ class Scanner(Expressions):
             self.bind(target.elts[0], None, env)
             if len(target.elts) == 2:
                 self.bind(target.elts[1], Value(group), env)
+            return
+        items = found.static.items if found is not None and found.kind == "const" else None
+        if isinstance(target, ast.Name) and items and all(i.value is not UNKNOWN for i in items):
+            # `for method in ['min', 'first']:` the variable takes each literal in turn
+            choices = tuple(i.value for i in items)
+            self.bind_name(target.id, Value("const", static=StaticArg(choices=choices)), env)
             return
         self.bind(target, None, env)
 

@@ -240,7 +240,8 @@ def _defines(cls: type, name: str) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _stubs(cls: type) -> frozenset[str]:
-    """Names whose pandas-on-Spark definition does nothing but raise NotImplementedError."""
+    """Names whose pandas-on-Spark definition does nothing but raise NotImplementedError
+    (or hand the call to pyspark's own ``MissingPandasLike...`` stub)."""
     found: set[str] = set()
     seen: set[str] = set()
     for klass in cls.__mro__:
@@ -262,7 +263,8 @@ def _only_raises_function(attr: Any) -> bool:
 
     func = attr.fget if isinstance(attr, property) else attr
     code = getattr(func, "__code__", None)
-    if code is None or len(code.co_code) > 64 or not _RAISES & set(code.co_names):
+    delegates = code is not None and any(n.startswith("MissingPandasLike") for n in code.co_names)
+    if code is None or len(code.co_code) > 64 or not (delegates or _RAISES & set(code.co_names)):
         return False  # cheap filter: a bare `raise NotImplementedError()` is tiny bytecode
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
@@ -278,6 +280,11 @@ def _only_raises(func: Any) -> bool:
     body = func.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
+    if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call):
+        owner = body[0].value.func  # `return MissingPandasLikeX.agg(self, ...)`: pyspark's stub
+        return isinstance(owner, ast.Attribute) and (
+            isinstance(owner.value, ast.Name) and owner.value.id.startswith("MissingPandasLike")
+        )
     if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
         return False
     exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc

@@ -335,3 +335,166 @@ def test_check_only_reads_code_that_would_delete_files_or_loop_forever(tmp_path)
     assert done.returncode == 1, done.stderr
     assert "blocker DataFrame.asfreq" in done.stdout
     assert (canary / "data.csv").exists() and not (tmp_path / "created.txt").exists()
+
+
+# -- argument values, usages and data pandas-on-Spark cannot hold (issue 14) ---------------
+
+_FRAME = "import pandas as pd\nimport numpy as np\ndf = pd.DataFrame({'a': [1, 2], 'b': [3, 4]})\n"
+_SERIES = "import pandas as pd\nimport numpy as np\ns = pd.Series([1, 2, 3])\n"
+
+
+@pytest.mark.parametrize(
+    "header, line, near_miss, api",
+    [
+        (_FRAME, "df.diff(axis=1)", "df.diff(axis=0)", "DataFrame.diff"),
+        (
+            _FRAME,
+            "df.corr(method=lambda a, b: 1.0)",
+            "df.corr(method='spearman')",
+            "DataFrame.corr",
+        ),
+        (
+            _FRAME,
+            "df.insert(0, 'a', [5, 6], allow_duplicates=True)",
+            "df.insert(0, 'c', [5, 6])",
+            "DataFrame.insert",
+        ),
+        (
+            _FRAME,
+            "df.groupby('a').rolling(2, on='b').sum()",
+            "df.groupby('a').rolling(2).sum()",
+            "DataFrameGroupBy.rolling",
+        ),
+        (_FRAME, "df.agg(x=('a', 'max'))", "df.agg({'a': ['max']})", "DataFrame.agg"),
+        (_FRAME, "df.take([-1, 0])", "df.take([0, 1])", "DataFrame.take"),
+        (
+            _FRAME,
+            "df.melt(id_vars=['a'], value_vars=['b', 'a'])",
+            "df.melt(id_vars=['a'], value_vars=['b'])",
+            "DataFrame.melt",
+        ),
+        (_FRAME, "df.groupby([1, 1]).sum()", "df.groupby(['a', 'b']).sum()", "DataFrame.groupby"),
+        (
+            _FRAME,
+            "df.set_index([pd.Index([5, 6]), 'a'])",
+            "df.set_index(['a', 'b'])",
+            "DataFrame.set_index",
+        ),
+        (_FRAME, "df.dot(np.array([[1], [2]]))", "df.dot(pd.Series([1, 2]))", "DataFrame.dot"),
+        (
+            _FRAME,
+            "df.T.groupby(np.array([0, 1])).sum()",
+            "df.groupby('a').sum()",
+            "DataFrame.groupby",
+        ),
+        (_SERIES, "s.groupby([1, 1, 2]).min()", "s.groupby(s > 1).min()", "Series.groupby"),
+        (_SERIES, "s.rename({1: 3})", "s.rename('x')", "Series.rename"),
+        (_SERIES, "s.update([4, 5, 6])", "s.update(pd.Series([4]))", "Series.update"),
+        (
+            _SERIES,
+            "s.value_counts(bins=3)",
+            "s.value_counts(normalize=True)",
+            "Series.value_counts",
+        ),
+        (_SERIES, "s.add(pd.Series([1]), fill_value=0)", "s.add(1, fill_value=0)", "Series.add"),
+        (_SERIES, "pd.get_dummies(['a', 'b'])", "pd.get_dummies(s)", "pandas.get_dummies"),
+        (
+            _SERIES,
+            "pd.date_range('2018', periods=3, tz='UTC')",
+            "pd.date_range('2018', periods=3)",
+            "pandas.date_range",
+        ),
+        (_SERIES, "s.groupby(s).agg(['min', 'max'])", "s.groupby(s).min()", "SeriesGroupBy.agg"),
+        (
+            _SERIES,
+            "for m in ['min', 'first']:\n    s.groupby(s).rank(m)",
+            "for m in ['min', 'max']:\n    s.groupby(s).rank(m)",
+            "SeriesGroupBy.rank",
+        ),
+        # operators, assignments, indexers, numpy
+        (_FRAME, "df - [1, 2]", "df - 1", "DataFrame.__sub__"),
+        (_FRAME, "df != pd.Series([1, 2])", "df != df", "DataFrame.__ne__"),
+        (_FRAME, "~df", "~df['a']", "DataFrame.__invert__"),
+        (_FRAME, "df.loc[df.index < 1]", "df.loc[df['a'] < 1]", "Index.__lt__"),
+        (_FRAME, "df.index[:1]", "df.columns[:1]", "Index.__getitem__"),
+        (_FRAME, "df.index = [5, 6]", "df.columns = ['x', 'y']", "DataFrame.__setattr__"),
+        (
+            _FRAME,
+            "df.columns = pd.MultiIndex.from_tuples([('c', 'e'), ('d', 'f')])",
+            "df.columns = ['x', 'y']",
+            "DataFrame.__setattr__",
+        ),
+        (_FRAME, "df.at[0, 'a'] = 10", "df.at[0, 'a']", "DataFrame.at.__setitem__"),
+        (_SERIES, "s[0] = 10", "s[0]", "Series.__setitem__"),
+        (_FRAME, "df.loc[[False, True]]", "df.loc[[0, 1]]", "DataFrame.loc.__getitem__"),
+        (
+            _FRAME,
+            "df.loc['2016-01-05':'2016-01-10', :]",
+            "df.loc['a':'b', :]",
+            "DataFrame.loc.__getitem__",
+        ),
+        (_FRAME, "np.where(df > 1, df, -df)", "np.sqrt(df)", "DataFrame.__array__"),
+        (
+            _FRAME,
+            "df.apply(lambda r: pd.Series([1, 2]), axis=1)",
+            "df.apply(lambda r: [1, 2], axis=1)",
+            "pandas.Series",
+        ),
+        # constructors of data Spark cannot hold
+        (
+            _SERIES,
+            "pd.Series([1, 0], dtype=np.uint8)",
+            "pd.Series([1, 0], dtype=np.int64)",
+            "pandas.Series",
+        ),
+        (
+            _SERIES,
+            "pd.Series([0, 2], dtype='Sparse[int]')",
+            "pd.Series([0, 2], dtype='int32')",
+            "pandas.Series",
+        ),
+        (_SERIES, "pd.Series([1.2 + 1j])", "pd.Series([1.2 + 1])", "pandas.Series"),
+        (
+            _SERIES,
+            "pd.Series([pd.Timestamp('2016', tz='UTC') for _ in range(3)])",
+            "pd.Series([pd.Timestamp('2016') for _ in range(3)])",
+            "pandas.Series",
+        ),
+        (
+            _SERIES,
+            "pd.Series(['1.0', 2, None])",
+            "pd.Series(['1.0', np.nan, None])",
+            "pandas.Series",
+        ),
+        (
+            _SERIES,
+            "pd.DataFrame({'A': [[0, 1], 'foo']})",
+            "pd.DataFrame({'A': [[0, 1], []]})",
+            "pandas.DataFrame",
+        ),
+        (
+            _SERIES,
+            "pd.DataFrame([('a', 1), ('b', 'x')])",
+            "pd.DataFrame([('a', 1), ('b', 2)])",
+            "pandas.DataFrame",
+        ),
+        (
+            _SERIES,
+            "pd.DataFrame.from_dict({'r': [1, 2], 'q': ['a', 'b']}, orient='index')",
+            "pd.DataFrame.from_dict({'r': [1, 2], 'q': ['a', 'b']})",
+            "DataFrame.from_dict",
+        ),
+        (
+            _SERIES,
+            "pd.Series([1, 2], index=pd.period_range('2023', periods=2, freq='Y'))",
+            "pd.Series([1, 2], index=pd.date_range('2023', periods=2))",
+            "pandas.Series",
+        ),
+    ],
+)
+def test_usages_and_unholdable_data_are_blockers_on_their_line(header, line, near_miss, api):
+    at = header.count("\n") + line.count("\n") + 1  # the snippet's last line
+    hits = scan_source(header + line + "\n", path="x.py")
+    assert (api, at) in {(f.api, f.line) for f in hits if f.severity == "blocker"}
+    missed = scan_source(header + near_miss + "\n", path="x.py")
+    assert api not in {f.api for f in missed if f.severity == "blocker"}
