@@ -16,14 +16,15 @@ from benchmarks.paths import (
     ScoreAuto,
     ScoreDataFrame,
     ScoreFiles,
+    ScoreOnnx,
     ScoringPath,
 )
 from benchmarks.peers import MlflowUDF, PredictBatchUDF
 
 __all__ = ["make_path"]
 
-_CLASSES = (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreAuto, ScoreFiles, Limit, HandOverFloor, MlflowUDF,
-            PredictBatchUDF)  # fmt: skip
+_CLASSES = (MLlib, MLlibNoAssembly, ScoreDataFrame, ScoreAuto, ScoreOnnx, ScoreFiles, Limit,
+            HandOverFloor, MlflowUDF, PredictBatchUDF)  # fmt: skip
 
 
 def make_path(name: str) -> ScoringPath:

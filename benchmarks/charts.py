@@ -23,7 +23,7 @@ __all__ = ["write_charts"]
 
 COLOURS = {
     "mllib": "#7f7f7f", "mllib_no_assembly": "#c7c7c7", "score": "#1f77b4",
-    "score_auto": "#aec7e8",
+    "score_auto": "#aec7e8", "score_onnx": "#17becf",
     "score_files": "#2ca02c", "mlflow_udf": "#ff7f0e", "predict_batch_udf": "#9467bd",
     "handover_floor": "#e7e7e7", "limit": "#d62728",
 }  # fmt: skip

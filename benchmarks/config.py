@@ -39,12 +39,14 @@ MODELS = ("logistic_regression", "linear_regression", "random_forest", "gbt", "k
 #: measures the VectorAssembler tax; ``score_files`` is file-only by nature;
 #: ``handover_floor`` scores nothing: it is the cost of handing the features to Python.
 #: ``score`` is the default engine (an Arrow UDF, scikit-learn's own values); ``score_auto``
-#: is ``engine="auto"`` (Spark expressions where the native engine compiles the model).
+#: is ``engine="auto"`` (Spark expressions where the native engine compiles the model);
+#: ``score_onnx`` is ``engine="onnx"`` (onnxruntime in the workers; opt-in, not in --quick).
 PATHS = (
     "mllib",
     "mllib_no_assembly",
     "score",
     "score_auto",
+    "score_onnx",
     "score_files",
     "mlflow_udf",
     "predict_batch_udf",
@@ -53,7 +55,7 @@ PATHS = (
 )
 #: ``--quick`` leaves out the second peer (``predict_batch_udf``, within 10% of ``mlflow_udf``
 #: in our runs) and the in-memory mode to stay under five minutes on 2 cores.
-QUICK_PATHS = tuple(p for p in PATHS if p != "predict_batch_udf")
+QUICK_PATHS = tuple(p for p in PATHS if p not in ("predict_batch_udf", "score_onnx"))
 #: ``files``: Parquet in -> Parquet out. ``memory``: a cached DataFrame -> Spark's no-op sink.
 MODES = ("files", "memory")
 #: ``demo``: the demo's own model and comparison (:mod:`benchmarks.demo_suite`), opt-in.

@@ -154,6 +154,14 @@ class ScoreAuto(ScoreDataFrame):
     engine = "auto"
 
 
+class ScoreOnnx(ScoreDataFrame):
+    """``toolkit.score(engine="onnx")``: the same Arrow UDF, the workers running the
+    model's checked ONNX export in onnxruntime (one thread per task)."""
+
+    name, label = "score_onnx", "toolkit.score, engine onnx"
+    engine = "onnx"
+
+
 class HandOverFloor(SparkPath):
     """The features through an Arrow UDF that returns zeros: the JVM <-> Python hand-over
     every Python path pays (ours, the peers), with no model. Not a way to score: a floor."""

@@ -26,6 +26,7 @@ LABELS = {
     "mllib_no_assembly": "MLlib transform, pre-assembled",
     "score": "toolkit.score (DataFrame)",
     "score_auto": "toolkit.score, engine auto (native where it compiles)",
+    "score_onnx": "toolkit.score, engine onnx (onnxruntime in the workers)",
     "score_files": "toolkit.score_files (files)",
     "mlflow_udf": "mlflow spark_udf",
     "predict_batch_udf": "predict_batch_udf",

@@ -90,7 +90,7 @@ def log_model(
     blob = loadable_skops_bytes(model, destination=f"the MLflow model {name!r}")
     export = None
     if onnx:  # exported and checked before anything is logged: a failure logs nothing
-        from toolkit.serving.api import prepare_export
+        from toolkit.serving.checked import prepare_export
 
         export = prepare_export(model, sample=onnx_sample)
     _check_servers(mlflow, doing="log a model to", registry=bool(registered_name))

@@ -67,7 +67,7 @@ def test_help_reads_well(capsys):
     for option in ("MODEL INPUT OUTPUT", "--method M", "--features A,B", "--output-col C",
                    "--keep-columns A,B", "--mode {error,overwrite}",
                    "--handle-invalid {error,skip,keep}", "--engine {files,dataframe}",
-                   "--model-engine {python,auto,native}",
+                   "--model-engine {python,auto,native,onnx}",
                    "--master URL", "--trusted", "--trust NAME", "--conf KEY=VALUE",
                    "--batch-size N", "--quiet", "--format F", "examples:"):  # fmt: skip
         assert option in text, option

@@ -308,7 +308,9 @@ def test_native_refuses_what_it_cannot_compile_and_auto_falls_back(spark):
         tk.score(forest, data, engine="native")
     auto = tk.score(forest, data, engine="auto").toPandas()["prediction"].tolist()
     assert auto == forest.predict(X[NUMERIC]).tolist()
-    with pytest.raises(tk.InvalidOptionError, match="engine must be one of python, auto, native"):
+    with pytest.raises(
+        tk.InvalidOptionError, match="engine must be one of python, auto, native, onnx"
+    ):
         tk.score(forest, data, engine="jvm")
 
 

@@ -94,9 +94,10 @@ def add_score(commands: Subcommands) -> None:
     )  # fmt: skip
     sub.add_argument(
         "--model-engine", default="python", choices=SCORING_ENGINES,
-        help="with --engine dataframe: python (default), native (the model as Spark "
-        "expressions, no Python worker; linear models, k-means and their preprocessing) or "
-        "auto (native when the model compiles)",
+        help="python (default: scikit-learn), onnx (onnxruntime on the model's checked ONNX "
+        "export), native (--engine dataframe only: the model as Spark expressions; linear "
+        "models, k-means and their preprocessing) or auto (native, else onnx where exact "
+        "and faster, else python)",
     )  # fmt: skip
     sub.add_argument("--master", metavar="URL", help="Spark master, or sc://host:port for Spark "
                      "Connect (default: SPARK_REMOTE, SPARK_MASTER, else local[*])")  # fmt: skip

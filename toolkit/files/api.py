@@ -85,11 +85,10 @@ def score_files(
         Rows per model call (default 65,536).
     engine : {"files", "dataframe"}
         ``files``: pyarrow inside Spark tasks (fast); ``dataframe``: Spark DataFrames.
-    model_engine : {"python", "auto", "native"}
-        ``engine`` of :func:`toolkit.score` for the dataframe engine: ``native`` scores a
-        compiled model in the JVM (``UnsupportedModelError`` for a step it cannot
-        compile), ``auto`` when it compiles. The files engine scores in Python (``auto``
-        is ``python`` there; ``native`` is refused).
+    model_engine : {"python", "auto", "native", "onnx"}
+        ``engine`` of :func:`toolkit.score`: ``onnx`` runs the model's checked ONNX export
+        in onnxruntime, on both engines; ``native`` (the dataframe engine only) scores a
+        compiled model in the JVM; ``auto`` picks as ``score`` does.
     spark : SparkSession or callable returning one, optional
         Default: the active session, else :func:`toolkit.session.api`. A callable is
         called only once the input and destination have been checked.
@@ -122,7 +121,7 @@ def score_files(
         request = make_request(
             model, features=features, method=method, output_col=output_col,
             handle_invalid=handle_invalid, batch_size=batch_size,
-            engine=model_engine if engine == "dataframe" else "python",
+            engine=model_engine,
         )  # fmt: skip
         keep = None if keep_columns is None else _names(keep_columns)
         src, dst = resolve(source), resolve(destination)

@@ -181,7 +181,7 @@ def native_plan(
     columns : sequence of str, optional
         As in :func:`compile_request`.
     """
-    if request.engine == "python":
+    if request.engine not in ("auto", "native"):
         return None
     try:
         plan = compile_request(request, schema, columns=columns)

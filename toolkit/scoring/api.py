@@ -19,6 +19,7 @@ from toolkit.models.api import load_model, model_bytes
 from toolkit.native.plan import native_plan, node_budget
 from toolkit.scoring.checks import check_columns, numeric_columns, resolve_features
 from toolkit.scoring.fail_fast import watch
+from toolkit.scoring.onnx_backed import onnx_backed
 from toolkit.scoring.options import HANDLE_INVALID, check_options
 from toolkit.scoring.schema import column, output_spec
 from toolkit.scoring.worker import ScoreRequest, remember
@@ -61,12 +62,16 @@ def make_request(
     model = load_model(model)
     spec = output_spec(model, method, output_col)
     names = resolve_features(model, features)
-    blob = model_bytes(model)
+    blob, stored = model_bytes(model), model
+    if engine in ("onnx", "auto"):
+        backed = onnx_backed(model, blob, engine=engine)
+        if backed is not None:
+            blob, stored, engine = model_bytes(backed), backed, "onnx"
     named = getattr(model, "feature_names_in_", None) is not None
     # The worker cache key: the bytes that travel (one process's cloudpickle), not the
     # model's content fingerprint, which is what users see (toolkit.models.fingerprint).
     key = hashlib.sha256(blob).hexdigest()
-    remember(key, model)
+    remember(key, stored)
     return ScoreRequest(
         blob, key, tuple(names), spec, handle_invalid, named, method, batch_size, engine
     )
@@ -100,13 +105,16 @@ def score(
     batch_size : int, optional
         Rows per model call on Spark: at most Spark's Arrow batch
         (``spark.sql.execution.arrow.maxRecordsPerBatch``, 50,000 in :func:`toolkit.session.api`).
-    engine : {"python", "auto", "native"}
-        For Spark and pandas-on-Spark frames. ``python`` (default): Python workers call
-        the model, giving scikit-learn's values to the last bit. ``native``: the model
-        compiled into Spark expressions (linear models, k-means and their preprocessing;
-        no Python worker), equal to scikit-learn's values within 1e-12 relative (labels
-        exactly); ``UnsupportedModelError`` for a step it cannot compile. ``auto``: native
-        when every step compiles, else python. pandas frames are scored by the model.
+    engine : {"python", "auto", "native", "onnx"}
+        ``python`` (default): Python workers call the model, giving scikit-learn's values
+        to the last bit. ``native`` (Spark and pandas-on-Spark frames): the model compiled
+        into Spark expressions (linear models, k-means and their preprocessing; no Python
+        worker), equal to scikit-learn's values within 1e-12 relative (labels exactly);
+        ``UnsupportedModelError`` for a step it cannot compile. ``onnx``: the workers run
+        the model's checked ONNX export in onnxruntime (:mod:`toolkit.scoring.onnx_backed`;
+        ``ExportError`` when it does not export). ``auto``: native when every step
+        compiles, onnx where that is exact and faster, else python. pandas frames are
+        scored by the model (or its export).
 
     Examples
     --------

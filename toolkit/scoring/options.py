@@ -39,7 +39,7 @@ HANDLE_INVALID = ("error", "skip", "keep")
 # How a Spark frame is scored: in Python workers by the model ("python", the default),
 # compiled into Spark expressions ("native", else UnsupportedModelError) or native when
 # every step compiles ("auto").
-SCORING_ENGINES = ("python", "auto", "native")
+SCORING_ENGINES = ("python", "auto", "native", "onnx")
 WRITE_MODES = ("error", "overwrite")  # what score_files does with an existing destination
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

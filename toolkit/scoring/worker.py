@@ -43,7 +43,7 @@ def cached_model(key: str, blob: Any) -> Any:
 
     threadpool_limits(limits=1)  # one task per core; BLAS must not oversubscribe
     model = pickle.loads(blob if isinstance(blob, bytes) else blob.value)
-    _one_job(model)
+    _one_job(getattr(model, "model", model) if type(model).__name__ == "OnnxBacked" else model)
     remember(key, model)
     return model
 
@@ -93,7 +93,9 @@ class ScoreRequest:
     named: bool = True  # the model was fit on a DataFrame (it has feature_names_in_)
     method: str = "predict"
     batch_size: int | None = None  # rows per model call; None: the entry point's default
-    engine: str = "python"  # Spark frames: Python workers, or Spark expressions (toolkit.native)
+    # Spark frames: Python workers (scikit-learn, or onnxruntime: the blob is then a
+    # toolkit.scoring.onnx_backed.OnnxBacked), or Spark expressions (toolkit.native)
+    engine: str = "python"
 
     @property
     def error_col(self) -> str:
@@ -101,7 +103,9 @@ class ScoreRequest:
         return f"{self.spec.column}_error"
 
     def model(self) -> Any:
-        return cached_model(self.key, self.blob)
+        """The fitted model (without its ONNX export, for ``engine="onnx"``)."""
+        loaded = cached_model(self.key, self.blob)
+        return loaded.model if self.engine == "onnx" else loaded
 
     def shipped(self, spark: Any) -> ScoreRequest:
         """This scorer as it should travel in ``spark``'s plans: on classic Spark a large
@@ -120,7 +124,7 @@ class ScoreRequest:
 
     def score(self, X: Any) -> Scored:
         """Score a pandas frame of the features; isolate refused rows when there are any."""
-        model = self.model()
+        model = cached_model(self.key, self.blob)  # with its ONNX export, for engine="onnx"
         try:
             return Scored(self._to_arrow(self._apply(model, X), None), None, None)
         except _REFUSALS as exc:
@@ -206,6 +210,11 @@ class ScoreRequest:
     # -- internals ---------------------------------------------------------------------
 
     def _apply(self, model: Any, X: Any) -> np.ndarray:
+        if self.engine == "onnx":
+            out = model.run(self.spec.method, X)
+            if out is not None:
+                return np.asarray(out)
+            model = model.model
         out = getattr(model, self.spec.method)(X if self.named else np.ascontiguousarray(X))
         if hasattr(out, "toarray"):  # sparse output (OneHotEncoder.transform)
             out = out.toarray()

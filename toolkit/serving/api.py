@@ -10,35 +10,17 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolkit._typing import PathLike, Trusted
 from toolkit.exceptions import ExportError, InvalidOptionError
-from toolkit.serving.agreement import Agreement, check_agreement
-from toolkit.serving.export import convert, describe, with_metadata
-from toolkit.serving.signature import Signature, signature, synthesise
+from toolkit.serving.checked import OnnxExport, prepare_export
 
 __all__ = ["RUNTIMES", "OnnxExport", "build_runtime", "export_onnx", "prepare_export"]
 
 RUNTIMES = ("auto", "onnx", "sklearn")
-
-
-@dataclass(frozen=True)
-class OnnxExport:
-    """A checked export: the ONNX bytes (scaleout metadata included), where they were
-    written (None when kept in memory), and what the check found."""
-
-    onnx_bytes: bytes
-    path: Path | None
-    precision: str
-    outputs: dict[str, str]
-    signature: Signature
-    agreement: Agreement
-    metadata: dict[str, str]
 
 
 def export_onnx(
@@ -87,45 +69,6 @@ def export_onnx(
         export.onnx_bytes, target, export.precision, export.outputs, export.signature,
         export.agreement, export.metadata,
     )  # fmt: skip
-
-
-def prepare_export(model: Any, *, sample: Any = None, trusted: Trusted = False) -> OnnxExport:
-    """:func:`export_onnx` without writing: the checked export, in memory."""
-    from toolkit import __version__
-    from toolkit.models.api import fingerprint, load_model
-    from toolkit.scoring.schema import output_spec
-
-    model = load_model(model, trusted=trusted)
-    sig = signature(model, sample)
-    converted = convert(model, sig)
-    rows = sample if sample is not None else synthesise(sig)
-    agreement = check_agreement(
-        model, converted, sig, rows, data="sample" if sample is not None else "synthesised"
-    )
-    outputs = {}
-    for method, onnx_name in converted.outputs.items():
-        spec = output_spec(model, method)
-        outputs[method] = {
-            "onnx_output": onnx_name, "column": spec.column, "type": spec.ddl,
-            "leaf": spec.leaf, "fields": list(spec.fields),
-        }  # fmt: skip
-    metadata = {
-        "scaleout.version": __version__,
-        "scaleout.fingerprint": fingerprint(model),
-        "scaleout.model": describe(model),
-        "scaleout.features": json.dumps(list(sig.features)),
-        "scaleout.feature_types": json.dumps(sig.types),
-        "scaleout.signature": sig.to_json(),
-        "scaleout.precision": converted.precision,
-        "scaleout.outputs": json.dumps(outputs),
-        "scaleout.agreement": json.dumps(
-            {"rows": agreement.rows, "data": agreement.data, "max_abs_diff": agreement.max_diff}
-        ),
-    }
-    onnx_bytes = with_metadata(converted.onnx_bytes, metadata)
-    return OnnxExport(
-        onnx_bytes, None, converted.precision, converted.outputs, sig, agreement, metadata
-    )
 
 
 def build_runtime(

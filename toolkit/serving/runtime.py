@@ -166,7 +166,7 @@ class OnnxRuntime:
             frame = frame.frame()
         check_columns(self.fallback.model, request.features, numeric_columns(frame))
         check_output_free(request, frame.columns)
-        if not self._vouch(frame):
+        if not self.sig.covers(frame):
             return self.fallback.predict(frame, method=method, handle_invalid=handle_invalid)
         feed = self.sig.feed(frame, precision=self.precision)
         return self._answer(request, method, handle_invalid, feed, len(frame), frame)
@@ -225,26 +225,6 @@ class OnnxRuntime:
         if not self.sig.per_column:
             return {"X": np.hstack([inputs[name] for name in self.sig.features])}
         return inputs
-
-    def _vouch(self, frame: Any) -> bool:
-        """True when every row is one the export was checked on: finite numbers, known strings."""
-        for name, kind in zip(self.sig.features, self.sig.kinds, strict=True):
-            column = frame[name]
-            if kind == "double":
-                try:
-                    numbers = column.to_numpy(dtype=np.float64)
-                except (TypeError, ValueError):
-                    return False
-                if not np.isfinite(numbers).all():
-                    return False
-                known_numbers = self._known.get(name)
-                if known_numbers and not all(float(v) in known_numbers for v in numbers):
-                    return False  # an encoded number the encoder has not seen
-                continue
-            known = self._known.get(name)
-            if not known or not all(isinstance(v, str) and v in known for v in column):
-                return False
-        return True
 
 
 _EXACT = 2**53  # larger whole numbers take the frame path (int64 -> float32 rounds once)

@@ -91,6 +91,25 @@ class Signature:
                 inputs[name] = values.astype(str).astype(object).reshape(-1, 1)
         return inputs
 
+    def covers(self, frame: Any) -> bool:
+        """True when every row of ``frame`` is one an export is checked on: finite numbers,
+        and values the encoders know."""
+        for name, kind in zip(self.features, self.kinds, strict=True):
+            column, known = frame[name], set(self.categories.get(name, ()))
+            if kind == "double":
+                try:
+                    numbers = column.to_numpy(dtype=np.float64)
+                except (TypeError, ValueError):
+                    return False
+                if not np.isfinite(numbers).all():
+                    return False
+                if known and not all(float(v) in known for v in numbers):
+                    return False  # an encoded number the encoder has not seen
+                continue
+            if not known or not all(isinstance(v, str) and v in known for v in column):
+                return False
+        return True
+
 
 def signature(model: Any, sample: Any = None) -> Signature:
     """Read the model's input signature, from ``sample``'s dtypes when given.

@@ -1,6 +1,6 @@
 """The ONNX file stored beside an MLflow model (``tracking.log_model(..., onnx=True)``).
 
-``log_model`` runs the checked export (:func:`toolkit.serving.api.prepare_export`) and
+``log_model`` runs the checked export (:func:`toolkit.serving.checked.prepare_export`) and
 stores its bytes as ``model.onnx`` in the MLflow model's artifacts, next to the skops
 file. ``scaleout serve`` given that model with ``--runtime auto`` or ``onnx`` serves the
 stored file instead of converting again, once it has checked that the file records the
