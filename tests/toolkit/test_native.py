@@ -225,32 +225,30 @@ def test_native_scores_a_stream(spark, tmp_path):
 
 
 def test_auto_compiles_only_what_fits_the_jit(spark, capsys):
-    """Where Spark would run a large plan as one method the JVM does not compile
-    (``spark.sql.codegen.hugeMethodLimit`` above 8,000), ``auto`` scores it in Python
-    (the native plan ran 2-3x slower there) and ``native`` still compiles it; with
-    :func:`toolkit.session`'s 8,000, ``auto`` compiles it too. All give k-means' labels."""
+    """In a session whose JVMs compile huge methods (``toolkit.session`` starts them so)
+    ``auto`` compiles a large model; elsewhere it keeps to ``NODE_BUDGET`` (past it the
+    native plan ran 2-3x slower than Python) and ``native`` still compiles it. All give
+    k-means' own labels."""
+    from toolkit.native.plan import NODE_BUDGET, native_plan, node_budget
+    from toolkit.scoring.api import make_request
+    from toolkit.session.jit import compiles_huge_methods
+
     rng = np.random.default_rng(3)
     wide = pd.DataFrame(rng.normal(size=(300, 20)), columns=[f"x{i}" for i in range(20)])
     big = KMeans(n_clusters=8, n_init=1, random_state=0).fit(wide)
     small = KMeans(n_clusters=2, n_init=1, random_state=0).fit(wide[["x0", "x1"]])
     data = spark.createDataFrame(wide)
-    assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
-    plans = {}
-    cases = [("split", big, "auto", "8000"), ("big", big, "auto", "65535"),
-             ("small", small, "auto", "65535"), ("native", big, "native", "65535")]  # fmt: skip
-    try:
-        for name, model, engine, limit in cases:
-            spark.conf.set("spark.sql.codegen.hugeMethodLimit", limit)
-            scored = tk.score(model, data, engine=engine)
-            scored.explain()
-            plans[name] = capsys.readouterr().out
-            labels = scored.toPandas()["prediction"].tolist()
-            assert labels == model.predict(wide[model.feature_names_in_]).tolist(), name
-    finally:
-        spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
-    assert "ArrowEvalPython" in plans["big"]
-    for name in ("split", "small", "native"):
-        assert "ArrowEvalPython" not in plans[name], name
+    assert compiles_huge_methods(spark) and node_budget(spark) is None
+    for model, engine in [(big, "auto"), (big, "native")]:
+        scored = tk.score(model, data, engine=engine)
+        scored.explain()
+        assert "ArrowEvalPython" not in capsys.readouterr().out, engine
+        assert scored.toPandas()["prediction"].tolist() == model.predict(wide).tolist()
+    for model, compiled in [(big, False), (small, True)]:
+        request = make_request(model, engine="auto")
+        assert (native_plan(request, data.schema, budget=NODE_BUDGET) is not None) == compiled
+    native = make_request(big, engine="native")
+    assert native_plan(native, data.schema, budget=NODE_BUDGET) is not None
 
 
 EDGES = pd.DataFrame(

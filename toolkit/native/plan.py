@@ -32,6 +32,7 @@ from toolkit.native.block import HIDDEN, NAN, Block, Trace, unsupported
 from toolkit.native.estimators import outputs
 from toolkit.native.steps import transform
 from toolkit.scoring.schema import quote
+from toolkit.session.jit import compiles_huge_methods
 
 __all__ = [
     "INLINED_LIMIT", "JIT_METHOD_LIMIT", "NODE_BUDGET", "NativePlan", "compile_request",
@@ -46,13 +47,13 @@ __all__ = [
 #: margin: a 20-feature logistic regression with ``handle_invalid="error"`` is 479.
 NODE_BUDGET = 500
 #: HotSpot's largest JIT-compiled method. With ``spark.sql.codegen.hugeMethodLimit`` at or
-#: below it (Spark's advice for HotSpot, and :func:`toolkit.session`'s default), Spark
-#: runs a plan whose row loop would be larger without whole-stage code generation, as
-#: many small compiled methods, and a large model is fast again (k-means 8 x 20: 3.8 s
-#: -> 0.9 s per million rows, the Python path 2.7-3.6 s): ``auto`` then needs no budget.
+#: below it (Spark's advice for HotSpot), Spark runs a plan whose row loop would be larger
+#: without whole-stage code generation, as many small compiled methods; with the JVMs
+#: started with ``-XX:-DontCompileHugeMethods`` (:func:`toolkit.session` does,
+#: :mod:`toolkit.session.jit`) the large method is compiled. Either way ``auto`` needs no
+#: budget (k-means 8 x 20: 0.92-1.12x MLlib with the first, 1.41-1.43x with the second).
 JIT_METHOD_LIMIT = 8000
 _HUGE_METHOD_LIMIT = "spark.sql.codegen.hugeMethodLimit"
-
 #: The longest SQL text :meth:`NativePlan.inlined` writes: a shared value is written out
 #: wherever it is used, and a deep model could grow past what is worth parsing.
 INLINED_LIMIT = 1_000_000
@@ -155,7 +156,10 @@ def _aliased(columns: dict[str, Any]) -> str:
 def node_budget(session: Any) -> int | None:
     """The most expressions ``auto`` compiles in ``session``: :data:`NODE_BUDGET` where
     Spark would put a larger plan into one method the JVM does not compile, else None
-    (no limit: ``spark.sql.codegen.hugeMethodLimit`` is at most :data:`JIT_METHOD_LIMIT`)."""
+    (no limit: the JVMs compile huge methods, or ``spark.sql.codegen.hugeMethodLimit`` is
+    at most :data:`JIT_METHOD_LIMIT`)."""
+    if compiles_huge_methods(session):
+        return None
     try:
         limit = int(session.conf.get(_HUGE_METHOD_LIMIT, "65535"))
     except (TypeError, ValueError):

@@ -42,6 +42,7 @@ from typing import Any
 from toolkit.exceptions import InvalidOptionError, SessionError, ToolkitAdviceWarning
 from toolkit.session.checks import CONNECT_PORT, Target, parse_target, probe
 from toolkit.session.conf import check_conf, conf_error
+from toolkit.session.jit import jit_settings
 from toolkit.session.start import (
     cause,
     check_sql_values,
@@ -157,6 +158,8 @@ def session(
     if target.kind == "remote":  # Arrow is always on in Spark Connect; it has no fallback setting
         defaults.pop("spark.sql.execution.arrow.pyspark.fallback.enabled")
     settings = {**defaults, **user}
+    if not str(target.url).startswith("sc://"):  # JVMs this call starts (toolkit.session.jit)
+        settings = jit_settings(settings)
     spark = start(target, app_name=app_name, settings=settings, user=user, quiet=quiet)
     for key, value in _RUNTIME_CONF.items():
         if key not in settings:
@@ -309,9 +312,6 @@ def _default_conf(target: str | None) -> dict[str, str]:
         # bigger Arrow batches: fewer Python calls per row for pandas UDFs and model scoring
         "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",
         "spark.sql.session.timeZone": "UTC",
-        # Spark's advice on HotSpot: a plan whose generated row loop the JVM would not
-        # JIT-compile runs as small compiled methods instead (toolkit.native.plan)
-        "spark.sql.codegen.hugeMethodLimit": "8000",
         "spark.ui.showConsoleProgress": "false",
     }
     if str(target).startswith("local"):
