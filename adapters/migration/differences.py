@@ -191,4 +191,23 @@ DIFFERENCES: tuple[dict[str, Any], ...] = (
             "SeriesGroupBy.sample",
         )
     ),
+    {
+        "api": "Series.unique",
+        "severity": "blocker",
+        "message": "returns the distinct values as a Series in no particular order (pandas: "
+        "an array in order of appearance)",
+        "suggestion": "s.drop_duplicates() keeps them on Spark (a Series; sort it if the "
+        "order matters)",
+    },
+    *(
+        {
+            "api": api,
+            "severity": "blocker",
+            "when": [["deep", "in", [False]]],
+            "message": "a shallow copy shares pandas' arrays with the original; data on "
+            "Spark is never shared that way",
+            "suggestion": "copy() and assign the changes to each frame you need them in",
+        }
+        for api in ("DataFrame.copy", "Series.copy")
+    ),
 )

@@ -296,13 +296,6 @@ GOTCHAS: tuple[dict[str, Any], ...] = (
         }
         for api in ("DataFrame.resample", "Series.resample")
     ),
-    {
-        "api": "Series.unique",
-        "severity": "partial",
-        "message": "returns the distinct values in no particular order (pandas keeps the "
-        "order of appearance)",
-        "suggestion": "sort the result (s.unique().sort_values()) if the order matters",
-    },
     *(
         {
             "api": api,

@@ -1,9 +1,10 @@
 """Constructors of data Spark cannot hold, where the source shows it: the checker's half.
 
 Pure data, in the format of :mod:`adapters.migration.gotchas`. Spark has no unsigned,
-complex, half-precision, sparse, period, interval or time-zone aware column types, and an
+complex, half-precision, sparse, period, interval or time-zone aware column types, an
 object column mixing text, numbers and lists fails on the way to Arrow (pyspark.pandas 4:
-``Type uint8 was not understood``, ``Expected bytes, got a 'int' object``). At run time
+``Type uint8 was not understood``, ``Expected bytes, got a 'int' object``), and lists in
+cells come back as read-only numpy arrays. At run time
 :mod:`adapters.pandas` builds the object in pandas and refuses it by column
 (``adapters.pandas._holdable``); these rules let the checker say so from the source.
 
@@ -32,6 +33,11 @@ _MIXED = (
     "(pyspark.pandas raises on the way to Arrow)"
 )
 _MIXED_FIX = "give each column one kind of value, e.g. all strings (str(x)) or all numbers"
+_LISTS = (
+    "lists in cells come back from Spark as read-only numpy arrays: a list read from a "
+    "cell is another type, and changing it never reaches the data"
+)
+_LISTS_FIX = "explode the lists into rows (.explode()) or keep the frame in pandas"
 _HELD = {
     "complex": (
         "complex numbers: Spark has no complex type",
@@ -83,6 +89,15 @@ HOLDABLE: tuple[dict[str, Any], ...] = (
             _MIXED_FIX,
         )
         for test, kind in (("is", "mixed_columns"), ("is", "mixed_rows"))
+    ),
+    _record(
+        "pandas.Series", [["data", "is", "lists"], ["dtype", "missing", None]], _LISTS, _LISTS_FIX
+    ),
+    _record(
+        "pandas.DataFrame",
+        [["data", "is", "list_columns"], ["dtype", "missing", None]],
+        _LISTS,
+        _LISTS_FIX,
     ),
     _record(
         "DataFrame.from_dict",

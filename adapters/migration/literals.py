@@ -96,13 +96,16 @@ def list_types(items: tuple[StaticArg, ...]) -> frozenset[str]:
         found.add("mixed")
     if _rows_mixed(items):
         found.add("mixed_rows")
+    if items and all(_kind(item) == "list" for item in items):
+        found.add("lists")  # as a Series' data: a list in every cell
     return frozenset(found)
 
 
 def dict_types(values: tuple[StaticArg, ...]) -> frozenset[str]:
     """Type names of a dict literal with ``values``: ``mixed`` (as a column),
-    ``mixed_columns`` (a value mixes kinds) and ``mixed_records`` (its values are rows
-    whose columns mix kinds, orient='index')."""
+    ``mixed_columns`` (a value mixes kinds), ``mixed_records`` (its values are rows
+    whose columns mix kinds, orient='index') and ``list_columns`` (a value is a list of
+    lists: a column with a list in every cell)."""
     found = {"dict"} | {t for item in values for t in item.types & _PROPAGATED}
     if _mixed(values):
         found.add("mixed")
@@ -110,6 +113,8 @@ def dict_types(values: tuple[StaticArg, ...]) -> frozenset[str]:
         found.add("mixed_columns")  # {'A': ['a', 1]}: a column mixing kinds
     if _rows_mixed(values):
         found.add("mixed_records")
+    if any("lists" in item.types for item in values):
+        found.add("list_columns")  # {'A': [[1, 2], [3]]}: a column of lists
     return frozenset(found)
 
 

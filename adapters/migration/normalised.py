@@ -6,7 +6,7 @@ Pure data, read by the checker (:mod:`adapters.migration.rules`) and the adapter
 Examples
 --------
 >>> sorted({record["action"] for record in NORMALISED})
-['callable', 'drop', 'listify', 'missing_as_nan', 'pandas_default']
+['callable', 'drop', 'listify', 'missing_as_nan', 'pandas_default', 'pandas_value']
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ __all__ = ["NORMALISED"]
 # pandas-on-Spark has no such option and the default behaviour is the same or documented
 # in ``message``) or ``pandas_default`` (when not passed, pandas' default is passed:
 # pandas-on-Spark's own differs) or ``missing_as_nan`` (a function given gets NaN where
-# pandas-on-Spark would hand it None: Spark keeps one null, pandas' text columns hold NaN).
+# pandas-on-Spark would hand it None: Spark keeps one null, pandas' text columns hold NaN)
+# or ``pandas_value`` (when not passed or None, ``value`` is passed: what pandas does then).
 # ``severity`` is what the checker reports (None: nothing).
 NORMALISED: tuple[dict[str, Any], ...] = (
     {
@@ -96,6 +97,13 @@ NORMALISED: tuple[dict[str, Any], ...] = (
         "message": "pandas-on-Spark names the tuples PandasOnSpark where pandas names them "
         "Pandas (adapters.pandas passes name='Pandas')",
         "suggestion": "pass name= explicitly to run on plain pyspark.pandas too",
+    },
+    {
+        "api": "pandas.get_dummies",
+        "params": ["dtype"],
+        "action": "pandas_value",
+        "value": bool,
+        "severity": None,  # pandas' dummies are bool; pandas-on-Spark's default is int8
     },
     *(
         {"api": api, "params": [param], "action": "missing_as_nan", "severity": None}

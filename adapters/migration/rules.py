@@ -79,6 +79,7 @@ class Normaliser:
     api: str
     params: tuple[str, ...]
     action: str
+    value: Any = None  # for ``pandas_value``: what pandas does when the argument is None
 
 
 @dataclass
@@ -168,7 +169,9 @@ def rulebook() -> RuleBook:
     adjusted: set[tuple[str, str]] = set()
     for record in NORMALISED:
         params = tuple(record["params"])
-        normalisers[record["api"]].append(Normaliser(record["api"], params, record["action"]))
+        normalisers[record["api"]].append(
+            Normaliser(record["api"], params, record["action"], record.get("value"))
+        )
         adjusted.update((record["api"], p) for p in params)
         if record["severity"] is not None:
             test = {"drop": "keyword", "pandas_default": "missing"}.get(record["action"], "is")

@@ -11,7 +11,9 @@ Choose with :func:`set_backend`, a ``with backend("spark"):`` block, or
 the fallback policy (:func:`set_fallback`): ``raise`` an
 :class:`~toolkit.exceptions.UnsupportedPandasAPIError` naming the alternative, or
 (``warn``, the default, and ``silent``) run them in pandas on the driver when at most
-``max_rows`` rows move there, giving back pandas-on-Spark objects.
+``max_rows`` rows move there, giving back pandas-on-Spark objects. pandas data Spark
+cannot hold without changing it (time zones, unsigned or complex numbers, mixed-kind or
+list cells, ...) is refused under ``raise`` and stays a pandas object under ``warn``.
 :func:`fallback_report` lists what fell back. Importing this module starts no JVM.
 
 Examples

@@ -39,7 +39,11 @@ def prepare(
     positions = [p.name for p in book.surface.pandas_parameters(api)]
     for normaliser in book.normalisers.get(api, ()):
         for param in normaliser.params:
-            if normaliser.action == "pandas_default":
+            if normaliser.action == "pandas_value":
+                passed = param in positions[: len(args)]
+                if not passed and kwargs.get(param) is None:
+                    kwargs[param] = normaliser.value
+            elif normaliser.action == "pandas_default":
                 if param not in kwargs and param not in positions[: len(args)]:
                     kwargs[param] = _pandas_default(book, api, param)
             elif param in kwargs:

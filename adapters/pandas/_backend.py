@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from adapters.pandas._policy import in_pandas
 from toolkit.exceptions import InvalidOptionError
 
 __all__ = ["BACKENDS", "backend", "get_backend", "resolve", "set_backend"]
@@ -48,8 +49,8 @@ def _checked(name: str) -> str:
 
 def get_backend() -> str:
     """The backend in force: a ``with backend(...)`` block, else :func:`set_backend`, else
-    ``$SCALEOUT_BACKEND``, else ``"pandas"``. Inside a Spark task it is always ``pandas``
-    (functions run by ``apply`` get pandas objects there).
+    ``$SCALEOUT_BACKEND``, else ``"pandas"``. Inside a Spark task, and inside a fallback's
+    pandas call, it is always ``pandas`` (functions run by ``apply`` get pandas objects there).
 
     Examples
     --------
@@ -57,7 +58,7 @@ def get_backend() -> str:
     True
     """
     name = _checked(_override.get() or _default or os.environ.get(ENV) or "pandas")
-    if name == "spark" and _in_spark_task():
+    if name == "spark" and (_in_spark_task() or in_pandas()):
         return "pandas"
     return name
 
@@ -170,11 +171,43 @@ def _spark_name(name: str, pandas: Any) -> Any:
         local = getattr(pandas, name)
         if checks(api):
             found = _checked_function(api, found, local)
-        return guard_function(api, found, local)
+        guarded = guard_function(api, found, local)
+        return _with_freq(api, guarded, local) if name in _RANGES else guarded
     local = getattr(pandas, name)
     if isinstance(local, type):
         return local  # builds a local object; the policy applies where it meets Spark
     return _missing_function(api, local)
+
+
+# Functions whose pandas-on-Spark result is built from pandas' own, which has a freq.
+_RANGES = frozenset({"date_range", "timedelta_range"})
+
+
+def _with_freq(
+    api: str, func: Callable[..., Any], pandas_func: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``func`` (which builds pandas' range and sends it to Spark) built in pandas first: kept
+    there under the fallback policy when Spark cannot hold it (time zones, values past the
+    nanosecond range), else sent with its freq remembered (see adapters.pandas._freq)."""
+    from adapters.pandas._fallback import holds_spark
+    from adapters.pandas._freq import remember_index
+    from adapters.pandas._holdable import holdable_problem
+    from adapters.pandas._kept import keep
+
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if holds_spark((args, kwargs)):
+            return func(*args, **kwargs)
+        local = pandas_func(*args, **kwargs)  # pandas' own errors, as pandas raises them
+        problem = holdable_problem(local)
+        if problem is not None:
+            return keep(api, local, problem)
+        out = func(*args, **kwargs)
+        if type(out).__module__.startswith("pyspark.pandas"):
+            remember_index(out, local)
+        return out
+
+    return call
 
 
 def _checked_function(

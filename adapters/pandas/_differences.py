@@ -18,9 +18,14 @@ True
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
-__all__ = ["INDEX_COMPARISONS", "REFUSED", "difference"]
+import numpy
+
+from adapters.pandas._kept import holds_kept
+
+__all__ = ["INDEX_COMPARISONS", "REFUSED", "difference", "refused_call", "with_exact_bounds"]
 
 # Calls whose pandas answer depends on pandas' own memory layout: no fallback reproduces
 # it (data moved to pandas has another index and other arrays), so they are refused.
@@ -42,9 +47,33 @@ REFUSED = {
 INDEX_COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
 
 
+def refused_call(name: str, args: tuple, kwargs: dict) -> str | None:
+    """Why a call is refused under every policy (:data:`REFUSED`, or arguments that ask for
+    pandas' memory sharing), else None."""
+    if name in REFUSED:
+        return REFUSED[name]
+    if name == "copy" and _first(args, kwargs, "deep") is False:
+        return (
+            "a shallow copy shares pandas' arrays with the original, so a change to one "
+            "shows in the other; data on Spark is never shared that way. Instead: copy() "
+            "and assign the changes to each frame you need them in"
+        )
+    return None
+
+
 def difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> str | None:
     """Why pandas-on-Spark would answer this call with other values than pandas, else None."""
     name = api.rsplit(".", 1)[-1]
+    if holds_kept((args, kwargs)):
+        return "an argument is pandas data Spark cannot hold, kept in pandas"
+    if api == "Series.unique":
+        return (
+            "pandas gives the distinct values as an array in order of appearance; "
+            "pandas-on-Spark as a Series in its own order"
+        )
+    typed = _typed(name, args, kwargs, receiver)
+    if typed is not None:
+        return typed
     if name == "isin" and type(_first(args, kwargs, "values")).__name__ in ("DataFrame", "Series"):
         return "pandas matches a DataFrame or Series of values by label; pandas-on-Spark does not"
     if name.startswith("__") and any(_matrix(value) for value in args):
@@ -84,6 +113,56 @@ def difference(api: str, args: tuple, kwargs: dict, *, receiver: Any = None) -> 
     return None
 
 
+def _typed(name: str, args: tuple, kwargs: dict, receiver: Any) -> str | None:
+    """Differences in the type of a result, which depend on the data's dtypes."""
+    if receiver is None or not type(receiver).__module__.startswith("pyspark.pandas"):
+        return None
+    powers = name in ("__pow__", "__rpow__", "pow", "rpow") and bool(args)
+    if powers and _integers(receiver) and (_integers(args[0]) or type(args[0]) is int):
+        return "pandas raises integers to integer powers exactly; Spark in floating point"
+    if name == "update" and type(receiver).__name__ == "Series" and _integers(receiver):
+        other = _first(args, kwargs, "other")
+        if str(getattr(other, "dtype", "")) != str(receiver.dtype):
+            return "pandas keeps the integer dtype where the new values allow; pandas-on-Spark not"
+    if name in ("reindex", "reindex_like"):
+        fill = kwargs.get("fill_value")
+        if fill is not None and not all(_fits(fill, d) for d in _dtypes(receiver)):
+            return (
+                "pandas makes a column the fill_value does not fit into one of both types; "
+                "Spark casts the fill_value to the column's type"
+            )
+    assigned = args[1] if name == "__setitem__" and len(args) == 2 else None
+    if type(assigned).__module__.startswith("pyspark.pandas.indexes"):
+        return "pandas-on-Spark cannot assign an Index as a column"
+    return None
+
+
+def _integers(data: Any) -> bool:
+    kind = getattr(getattr(data, "dtype", None), "kind", "")
+    return type(data).__name__ in ("Series", "Index") and kind in "iu" and kind != ""
+
+
+def _dtypes(data: Any) -> list[Any]:
+    if type(data).__name__ == "DataFrame":
+        return list(data.dtypes)
+    dtype = getattr(data, "dtype", None)
+    return [] if dtype is None else [dtype]
+
+
+def _fits(value: Any, dtype: Any) -> bool:
+    """Whether pandas keeps ``dtype`` for a column filled with ``value``."""
+    kind = getattr(dtype, "kind", "O")
+    if isinstance(value, (bool, numpy.bool_)):
+        return kind == "b"
+    if isinstance(value, numbers.Integral):
+        return kind in "if"
+    if isinstance(value, float):
+        return kind == "f" or value != value  # NaN: missing
+    if isinstance(value, str):
+        return kind == "O" or str(dtype) == "string"
+    return False
+
+
 def _first(args: tuple, kwargs: dict, keyword: str) -> Any:
     return args[0] if args else kwargs.get(keyword)
 
@@ -98,6 +177,32 @@ def _partial_dates(rows: Any, indexer: Any) -> bool:
         return False
     owner = getattr(indexer, "_psdf_or_psser", None)
     return str(getattr(getattr(owner, "index", None), "dtype", "")).startswith("datetime")
+
+
+def with_exact_bounds(indexer: Any, args: tuple) -> tuple:
+    """``loc``'s arguments with date-string slice bounds as the instants pandas reads them
+    as (``'2016-01-10'`` as a stop: its last nanosecond), when the index is increasing."""
+    key = args[0] if args else None
+    rows = key[0] if type(key) is tuple and key else key
+    if not _partial_dates(rows, indexer):
+        return args
+    owner = indexer._psdf_or_psser
+    import pandas
+
+    local = pandas.DatetimeIndex([], dtype=owner.index.dtype)
+    try:
+        start, stop = (
+            None if bound is None else local._maybe_cast_slice_bound(bound, side)
+            for bound, side in ((rows.start, "left"), (rows.stop, "right"))
+        )
+    except (KeyError, TypeError, ValueError):  # not a date: the fallback judges it
+        return args
+    if rows.step is not None or not owner.index.is_monotonic_increasing:
+        return args
+    exact = slice(  # Spark holds microseconds
+        None if start is None else start.ceil("us"), None if stop is None else stop.floor("us")
+    )
+    return ((exact, *key[1:]) if type(key) is tuple else exact, *args[1:])
 
 
 def _listed(names: Any) -> list[Any]:

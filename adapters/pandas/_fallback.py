@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from adapters.migration.rules import Rule
+from adapters.pandas._freq import carry, remember_index, restore
 from adapters.pandas._holdable import holdable_problem, without_categories
-from adapters.pandas._policy import advise, get_fallback, record, user_frame
+from adapters.pandas._kept import keep
+from adapters.pandas._policy import advise, get_fallback, record, running_pandas, user_frame
 from toolkit.exceptions import DriverMemoryError, UnsupportedPandasAPIError
 
 __all__ = [
@@ -108,7 +110,7 @@ def _in_place(
         result = _pandas(method(target), mover.to_pandas(args), mover.to_pandas(kwargs))
         return local, result
 
-    changed, result = _run(api, rule, call)
+    changed, result = _run(api, rule, call, keeps=False)  # the receiver stays on Spark
     if isinstance(frame, ps.DataFrame):
         frame._update_internal_frame(changed._internal, check_same_anchor=False)
     elif isinstance(changed, ps.Series) and changed._psdf._internal.column_labels == [
@@ -120,6 +122,7 @@ def _in_place(
             f"{api}: {rule.message}, and this change to a Series cannot be carried back to "
             f"Spark. Instead: {rule.suggestion}; or assign the result, e.g. s = s.method(...)."
         )
+    carry(changed, frame)  # the receiver now holds the changed data, and its freq
     return result
 
 
@@ -156,7 +159,8 @@ def with_caller_names(api: str, args: tuple, kwargs: dict) -> dict:
 def _pandas(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """Run pandas; an exception it raises is marked as pandas' own answer (see FROM_PANDAS)."""
     try:
-        return func(*args, **kwargs)
+        with running_pandas():
+            return func(*args, **kwargs)
     except Exception as exc:
         with contextlib.suppress(AttributeError, TypeError):
             setattr(exc, FROM_PANDAS, True)
@@ -172,12 +176,12 @@ def holds_spark(value: Any) -> bool:
     return _spark_kind(value) is not None or isinstance(value, PandasResult)
 
 
-def _run(api: str, rule: Rule, call: Callable[[_Mover], Any]) -> Any:
+def _run(api: str, rule: Rule, call: Callable[[_Mover], Any], *, keeps: bool = True) -> Any:
     policy = get_fallback()
     if policy.mode == "raise":
         what = rule.message if rule.message.startswith(api) else f"{api}: {rule.message}"
         raise UnsupportedPandasAPIError(f"{what}. Instead: {rule.suggestion}. {_RAISE_HINT}")
-    mover = _Mover(api, rule, policy.max_rows)
+    mover = _Mover(api, rule, policy.max_rows, keeps=keeps)
     result = mover.to_spark(call(mover))
     record(api, calls=1, rows_to_driver=mover.rows_to_driver, rows_to_spark=mover.rows_to_spark)
     if policy.mode == "warn":
@@ -190,10 +194,11 @@ def _run(api: str, rule: Rule, call: Callable[[_Mover], Any]) -> Any:
 
 
 class _Mover:
-    """Moves data for one fallback call and counts the rows it moves."""
+    """Moves data for one fallback call and counts the rows it moves; a result Spark cannot
+    hold stays in pandas when ``keeps`` (else it is refused)."""
 
-    def __init__(self, api: str, rule: Rule, max_rows: int) -> None:
-        self.api, self.rule, self.max_rows = api, rule, max_rows
+    def __init__(self, api: str, rule: Rule, max_rows: int, *, keeps: bool = True) -> None:
+        self.api, self.rule, self.max_rows, self.keeps = api, rule, max_rows, keeps
         self.rows_to_driver = 0
         self.rows_to_spark = 0
 
@@ -246,7 +251,7 @@ class _Mover:
                 "adapters.pandas.set_fallback(max_rows=...)."
             ) from None
         self.rows_to_driver += len(local)
-        return local
+        return restore(value, local)
 
     def to_spark(self, value: Any) -> Any:
         import pandas
@@ -265,25 +270,35 @@ class _Mover:
         from adapters.migration.surface import import_pyspark_pandas
 
         ps = import_pyspark_pandas()
-        plain = without_categories(value, api=self.api)
+        try:
+            plain = without_categories(value, api=self.api)
+        except UnsupportedPandasAPIError as exc:  # interval categories
+            return self._keep(value, str(exc).partition(": ")[2])
         problem = holdable_problem(plain)
         if problem is not None:
-            raise UnsupportedPandasAPIError(
-                f"{self.api} ran in pandas, but its result cannot go back to Spark: {problem}"
-            )
+            return self._keep(value, problem)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 sent = ps.from_pandas(plain)
-        except Exception as exc:  # arrow cannot hold some pandas dtypes (periods, intervals)
-            raise UnsupportedPandasAPIError(
-                f"{self.api} ran in pandas, but its result cannot go back to Spark "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
-                f"Instead: {self.rule.suggestion}."
-            ) from None
+        except Exception as exc:  # noqa: BLE001 - arrow cannot hold some pandas dtypes
+            why = str(exc).splitlines()[0] if str(exc) else ""
+            return self._keep(
+                value, f"pandas-on-Spark cannot hold it ({type(exc).__name__}: {why})"
+            )
         self.rows_to_spark += len(plain)
         object.__setattr__(sent, FELL_BACK, True)  # already in pandas' order
+        remember_index(sent, value)
         return sent
+
+    def _keep(self, value: Any, problem: str) -> Any:
+        """A result Spark cannot hold: pandas' own object, under the fallback policy."""
+        if not self.keeps:
+            raise UnsupportedPandasAPIError(
+                f"{self.api} ran in pandas, but its result cannot go back to Spark: {problem}"
+            )
+        why = f"it ran in pandas; its result cannot go back to Spark: {problem}"
+        return keep(self.api, value, why, count=False)
 
     def _stream(self, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
@@ -361,7 +376,8 @@ class PandasResult:
 
     def _call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         mover = _Mover(self._api, self._rule, get_fallback().max_rows)
-        result = func(*mover.to_pandas(args), **mover.to_pandas(kwargs))
+        with running_pandas():
+            result = func(*mover.to_pandas(args), **mover.to_pandas(kwargs))
         out = mover.to_spark(result)
         record(self._api, rows_to_driver=mover.rows_to_driver, rows_to_spark=mover.rows_to_spark)
         return out

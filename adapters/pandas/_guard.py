@@ -32,18 +32,21 @@ from typing import Any
 import numpy
 
 from adapters.migration.rules import Rule, alternative
-from adapters.pandas._differences import REFUSED, difference
+from adapters.pandas._differences import difference, refused_call, with_exact_bounds
 from adapters.pandas._fallback import (
     FELL_BACK,
     FROM_PANDAS,
+    holds_spark,
     run_attribute,
     run_function,
     run_method,
     run_setattr,
     run_setitem,
 )
+from adapters.pandas._holdable import holdable_problem
+from adapters.pandas._kept import holds_kept, keep
 from adapters.pandas._order import AnswerDiffers, anchored
-from adapters.pandas._policy import get_fallback, user_line
+from adapters.pandas._policy import get_fallback, running_pandas, user_line
 from toolkit.exceptions import ToolkitError, UnsupportedPandasAPIError, from_worker_error
 
 __all__ = [
@@ -111,8 +114,11 @@ def guard_method(
         if _depth.get():
             return original(self, *args, **kwargs)
         where = _api(api, self)
-        if name in REFUSED:  # no fallback gives pandas' answer either
-            raise UnsupportedPandasAPIError(f"{where} at {user_line()}: {REFUSED[name]}.")
+        refused = refused_call(name, args, kwargs)
+        if refused is not None:  # no fallback gives pandas' answer either
+            raise UnsupportedPandasAPIError(f"{where} at {user_line()}: {refused}.")
+        if where.endswith(".loc"):
+            args = with_exact_bounds(self, args)
         return _guarded(
             where,
             lambda: native(self, args, kwargs),
@@ -142,9 +148,12 @@ def guard_property(api: str, name: str, prop: property) -> property:
     return property(getter, prop.fset, prop.fdel, prop.__doc__)
 
 
-def guard_constructor(api: str, build: Callable[[], Any]) -> Any:
-    """Build a pandas-on-Spark object from the user's data: a failure is a clean refusal
-    (there is no pandas object to fall back to); calls from pandas-on-Spark itself pass."""
+def guard_constructor(
+    api: str, build: Callable[[], Any], *, local: Callable[[], Any] | None = None
+) -> Any:
+    """Build a pandas-on-Spark object from the user's data; calls from pandas-on-Spark itself
+    pass. On failure, when ``local`` builds pandas' object and Spark cannot hold it, that
+    object is kept in pandas under the fallback policy; any other failure is a clean refusal."""
     if _depth.get():
         return build()
     token = _depth.set(1)
@@ -155,6 +164,9 @@ def guard_constructor(api: str, build: Callable[[], Any]) -> Any:
     except Exception as exc:  # noqa: BLE001
         if getattr(exc, FROM_PANDAS, False):
             raise
+        kept = _kept_locally(api, local)
+        if kept is not None:
+            return kept
         raise UnsupportedPandasAPIError(
             f"{api} at {user_line()}: pandas-on-Spark cannot hold this data "
             f"({type(exc).__name__}: {reason(exc)}). Instead: build it in pandas and convert "
@@ -165,15 +177,32 @@ def guard_constructor(api: str, build: Callable[[], Any]) -> Any:
         _depth.reset(token)
 
 
+def _kept_locally(api: str, local: Callable[[], Any] | None) -> Any:
+    """pandas' own object for a constructor that failed, under the policy of
+    :func:`~adapters.pandas._kept.keep` when Spark cannot hold it; else None."""
+    if local is None:
+        return None
+    try:
+        built = local()
+    except Exception:  # noqa: BLE001 - pandas cannot build it either: the refusal stands
+        return None
+    problem = holdable_problem(built)
+    return None if problem is None else keep(api, built, problem)
+
+
 def guard_function(
     api: str, spark_func: Callable[..., Any], pandas_func: Callable[..., Any]
 ) -> Callable[..., Any]:
-    """A top-level pandas-on-Spark function with the fallback-on-failure policy."""
+    """A top-level pandas-on-Spark function with the fallback-on-failure policy; with only
+    local arguments among which pandas data Spark cannot hold, pandas' function."""
 
     @functools.wraps(spark_func)
     def call(*args: Any, **kwargs: Any) -> Any:
         if _depth.get():
             return spark_func(*args, **kwargs)
+        if holds_kept((args, kwargs)) and not holds_spark((args, kwargs)):
+            with running_pandas():  # data kept in pandas stays pandas'
+                return pandas_func(*args, **kwargs)
         return _guarded(
             api,
             lambda: spark_func(*args, **kwargs),

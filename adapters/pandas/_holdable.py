@@ -1,11 +1,12 @@
-"""Refuse pandas data that pandas-on-Spark cannot hold, before it is converted into other values.
+"""Find pandas data that pandas-on-Spark cannot hold, before it is converted into other values.
 
 Spark has no unsigned, complex, half-precision, sparse, period, interval or time-zone
 aware column types; an object column mixing kinds of value becomes one type (or
-fails); a dict in a cell comes back as a Row; a timestamp or duration stored in
-seconds overflows Spark's nanoseconds. :func:`check_holdable` names the first such
-column, its dtype, and a fix; it is called wherever pandas data is about to become
-pandas-on-Spark (constructors and fallback results).
+fails); a dict in a cell comes back as a Row, a list as a read-only numpy array; a
+timestamp or duration stored in seconds overflows Spark's nanoseconds.
+:func:`holdable_problem` names the first such column, its dtype, and a fix; it is asked
+wherever pandas data is about to become pandas-on-Spark (constructors and fallback
+results), which then refuse the data or keep it in pandas (:mod:`adapters.pandas._kept`).
 
 Examples
 --------
@@ -158,6 +159,12 @@ def _mixed(data: Any) -> tuple[str, str] | None:
     import pandas
 
     kind = pandas.api.types.infer_dtype(data, skipna=True)
+    if kind == "empty" and len(data) == 0:
+        return (
+            "an empty object column has no Spark type: it becomes NullType, which cannot "
+            "come back to pandas",
+            "give it a dtype, e.g. pandas.Series(dtype='float64') or .astype('string')",
+        )
     if kind in ("mixed-integer", "mixed-integer-float"):
         return (
             "an object column mixing numbers with other values becomes one type",
@@ -167,9 +174,11 @@ def _mixed(data: Any) -> tuple[str, str] | None:
         return None
     values = [v for v in data if v is not None and not (isinstance(v, float) and v != v)]
     if values and all(type(v) is list for v in values):
-        flat = [item for v in values for item in v]
-        if pandas.api.types.infer_dtype(flat, skipna=True) not in ("mixed", "mixed-integer"):
-            return None
+        return (
+            "lists in cells come back as read-only numpy arrays: a cell read is another "
+            "type, and changing it never reaches the data",
+            "explode them into rows (.explode()) or keep the frame in pandas",
+        )
     if any(isinstance(v, dict) for v in values):
         return (
             "a dict in a cell comes back as a Row",

@@ -178,7 +178,7 @@ def _guard_all() -> None:
         cls = import_path(f"pyspark.pandas.indexing:{class_name}")
         for name in ("__getitem__", "__setitem__"):
             _stub_item(cls, f"{class_name}.{name}", name)
-            _guard(cls, f"{class_name}.{name}", name)
+            _guard(cls, f"{class_name}.{name}", name, after=after_step(class_name, name))
 
 
 class _Subscriptable:

@@ -29,10 +29,21 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from adapters.pandas._fallback import ORIGIN
+from adapters.pandas._freq import (
+    KEEPS_INDEX,
+    kept_index,
+    reindexed,
+    remember,
+    restore,
+    selected_columns,
+    sliced,
+    taken,
+)
 
 __all__ = ["AnswerDiffers", "after_step", "anchored", "in_frame_order", "in_pandas_order"]
 
@@ -185,11 +196,46 @@ def _has_nulls(data: Any) -> bool:
 
 
 def in_window_rules(window: Any, result: Any, *_: Any) -> Any:
-    """A rolling or expanding aggregation: pandas counts only values that are there
-    towards ``min_periods``, pandas-on-Spark every row, so data with nulls falls back."""
+    """A rolling or expanding aggregation (grouped or not): pandas counts only values that
+    are there towards ``min_periods``, pandas-on-Spark every row, so data with nulls falls
+    back; pandas computes every window aggregation in float64."""
     data = getattr(window, "_psdf_or_psser", None)
+    if data is None:
+        data = getattr(getattr(window, "_groupby", None), "_psdf", None)
     if data is not None and _has_nulls(data):
         raise AnswerDiffers("pandas-on-Spark counts missing values towards min_periods")
+    return _as_float(result)
+
+
+def _as_float(result: Any) -> Any:
+    """``result`` with its integer and boolean columns as float64, as pandas' windows give."""
+    kind = type(result).__name__
+    if kind == "Series":
+        return result.astype("float64") if result.dtype.kind in "iub" else result
+    if kind != "DataFrame":
+        return result
+    dtypes = zip(result.columns, result.dtypes, strict=True)
+    columns = [c for c, dtype in dtypes if dtype.kind in "iub"]
+    return result.astype({c: "float64" for c in columns}) if columns else result
+
+
+def resampled(resampler: Any, result: Any, *_: Any) -> Any:
+    """After an aggregation of a resampler: pandas' index has the resampling rule as freq."""
+    from pandas.tseries.frequencies import to_offset
+
+    origin = getattr(resampler, ORIGIN, None)
+    if origin is not None:
+        _, _, args, kwargs = origin
+        rule = args[0] if args else kwargs.get("rule")
+        with contextlib.suppress(TypeError, ValueError):
+            remember(result, to_offset(rule))
+    return result
+
+
+def _counted(receiver: Any, result: Any, *_: Any) -> Any:
+    """pandas counts in int64 (pandas-on-Spark may give int32)."""
+    if type(result).__name__ == "Series" and str(result.dtype) in ("int32", "int16", "int8"):
+        return result.astype("int64")
     return result
 
 
@@ -201,6 +247,26 @@ _AFTER: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
     "unstack": _sorted_rows,
     "rename_axis": _same_name,
     "rank": _ranked,
+    "nunique": _counted,
+    "to_pandas": restore,
+}
+
+
+def _as_array(receiver: Any, result: Any, *_: Any) -> Any:
+    """pandas' ``to_numpy()`` is a numpy array (pandas-on-Spark may give a Categorical)."""
+    import numpy
+
+    return result if isinstance(result, numpy.ndarray) else numpy.asarray(result)
+
+
+# Steps that keep pandas' index freq (adapters.pandas._freq), by method name.
+_FREQ_STEPS: dict[str, Callable[[Any, Any, tuple, dict], Any]] = {
+    **dict.fromkeys(KEEPS_INDEX, kept_index),
+    "at_time": taken,
+    "between_time": taken,
+    "reindex": reindexed,
+    "reindex_like": reindexed,
+    "to_numpy": _as_array,
 }
 
 
@@ -209,18 +275,28 @@ def after_step(prefix: str, name: str) -> Callable[[Any, Any, tuple, dict], Any]
 
     Examples
     --------
-    >>> after_step("DataFrame", "head") is None
+    >>> after_step("DataFrame", "sum") is None
     True
     >>> after_step("SeriesGroupBy", "sum") is in_pandas_order
     True
     """
     if prefix in ("DataFrameGroupBy", "SeriesGroupBy"):
         return in_pandas_order
-    if prefix in ("Rolling", "Expanding"):
+    if prefix in ("Rolling", "Expanding", "RollingGroupby", "ExpandingGroupby"):
         return in_window_rules
+    if prefix == "Resampler":
+        return resampled
+    if prefix == "Index" and name == "to_pandas":
+        return restore
+    if prefix in ("LocIndexer", "iLocIndexer") and name == "__getitem__":
+        return sliced
     if prefix not in ("DataFrame", "Series"):
         return None
-    return in_aligned_order(name) if name in _ALIGNING else _AFTER.get(name)
+    if name in _ALIGNING:
+        return in_aligned_order(name)
+    if name in ("__getitem__", "get"):
+        return selected_columns if prefix == "DataFrame" else sliced
+    return _AFTER.get(name) or _FREQ_STEPS.get(name)
 
 
 def _increasing(index: Any) -> bool:

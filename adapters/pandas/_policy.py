@@ -29,7 +29,9 @@ __all__ = [
     "fallback",
     "fallback_report",
     "get_fallback",
+    "in_pandas",
     "record",
+    "running_pandas",
     "set_fallback",
     "user_frame",
     "user_line",
@@ -132,6 +134,25 @@ def fallback(mode: str | None = None, *, max_rows: int | None = None) -> Iterato
         yield policy
     finally:
         _override.reset(token)
+
+
+_running_pandas: ContextVar[bool] = ContextVar("scaleout_running_pandas", default=False)
+
+
+@contextmanager
+def running_pandas() -> Iterator[None]:
+    """Inside a fallback's pandas call: the user's functions it runs (``apply``) get pandas
+    objects from ``pd.*``, as they would under pandas (see :func:`in_pandas`)."""
+    token = _running_pandas.set(True)
+    try:
+        yield
+    finally:
+        _running_pandas.reset(token)
+
+
+def in_pandas() -> bool:
+    """Whether a fallback's pandas call is running here (the backend is then ``pandas``)."""
+    return _running_pandas.get()
 
 
 def record(api: str, *, calls: int = 0, rows_to_driver: int = 0, rows_to_spark: int = 0) -> None:

@@ -22,7 +22,7 @@ from adapters.migration.sources import notebook_cells, read_chunks
 from toolkit.cli.main import main
 from toolkit.exceptions import InputFileError, ToolkitError
 
-GOOD = "import pandas as pd\ndf = pd.read_csv('x.csv')\ndf['v'].unique()\n"
+GOOD = "import pandas as pd\ndf = pd.read_csv('x.csv')\ndf.groupby('k', sort=False).sum()\n"
 
 # name -> (file content, what the error line must say)
 HOSTILE: dict[str, tuple[bytes, str]] = {
@@ -87,7 +87,7 @@ def test_the_other_files_are_still_checked_and_a_blocker_outranks_errors(tmp_pat
     (tmp_path / "good.py").write_text(GOOD)
     assert main(["check", str(tmp_path), "--format", "json"]) == 2
     out, err = capsys.readouterr()
-    assert [f["api"] for f in json.loads(out)] == ["Series.unique"]
+    assert [f["api"] for f in json.loads(out)] == ["DataFrame.groupby"]
     lines = err.splitlines()
     assert len(lines) == len(HOSTILE) and "Traceback" not in err
     for name in HOSTILE:
@@ -110,7 +110,7 @@ def test_missing_paths_are_named_once_and_the_rest_is_checked(tmp_path, capsys):
         f"scaleout check: error: {tmp_path / 'gone'}: does not exist; pass .py files, "
         ".ipynb notebooks or directories holding them",
     ]
-    assert "partial Series.unique" in out and out.splitlines()[-1].endswith("1 file; 2 errors")
+    assert "partial DataFrame.groupby" in out and out.splitlines()[-1].endswith("1 file; 2 errors")
 
 
 def test_a_notebook_with_one_bad_cell_still_reports_the_others(tmp_path, capsys):
@@ -220,4 +220,4 @@ def test_deep_expressions_do_not_crash_a_real_process(tmp_path, content):
     assert done.returncode == 2, (done.returncode, done.stderr[-2000:])  # < 0: killed by a signal
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"scaleout check: error: {bad}")
     assert "Traceback" not in done.stdout + done.stderr
-    assert "partial Series.unique" in done.stdout
+    assert "partial DataFrame.groupby" in done.stdout

@@ -101,8 +101,42 @@ def _date_string_slice(pd: Any) -> Any:
     return df.loc["2016-01-09":"2016-01-10", :]
 
 
+def _update_keeps_ints(pd: Any) -> Any:
+    s = pd.Series([1, 2, 3])
+    s.update(pd.Series([4, np.nan, 6]))
+    return s
+
+
+def _index_as_column(pd: Any) -> Any:
+    df = pd.DataFrame({"A": [1, 2], "B": [3.0, 4.5]})
+    df["C"] = pd.date_range("2000", periods=2)
+    return df
+
+
+def _integer_powers_as_index(pd: Any) -> Any:
+    df = pd.DataFrame({"month": [1, 4, 7, 10], "sale": [55, 40, 84, 31]})
+    s = pd.Series([1, 2, 3, 4])
+    return df.set_index([s, s**2])
+
+
 CASES = {
     "update changes the series": _update_with_list,
+    "update keeps the integer dtype": _update_keeps_ints,
+    "an Index assigned as a column": _index_as_column,
+    "an integer power stays an integer": _integer_powers_as_index,
+    "dummies are booleans": lambda pd: pd.get_dummies(pd.Series(list("abca"))),
+    "a grouped rolling sum is float64": lambda pd: (
+        pd.DataFrame({"A": [1, 1, 2, 2], "B": [1, 2, 3, 4]})
+        .groupby("A")
+        .rolling(2, min_periods=1)
+        .sum()
+    ),
+    "nunique across columns counts in int64": lambda pd: pd.DataFrame(
+        {"A": [4, 5, 6], "B": [4, 1, 1]}
+    ).nunique(axis=1),
+    "reindex with a fill_value of another type": lambda pd: pd.DataFrame(
+        {"a": [1, 2]}, index=["x", "y"]
+    ).reindex(["x", "z"], fill_value="missing"),
     "insert changes the frame": _insert,
     "equal indexes keep their order": _frames_on_one_index,
     "a union of indexes is sorted": _series_union,
@@ -128,13 +162,18 @@ def test_the_adapter_gives_pandas_answer(spark, code):
     _assert_same(*_both(code))
 
 
+def _unordered_date_string_slice(pd: Any) -> Any:
+    index = pd.DatetimeIndex(["2016-01-10 12:00", "2016-01-09", "2016-01-10"])
+    return pd.DataFrame({"v": range(3)}, index=index).loc["2016-01-09":"2016-01-10", :]
+
+
 def test_a_difference_is_refused_under_raise(spark):
     with (
         pd.backend("spark"),
         pd.fallback("raise"),
         pytest.raises(UnsupportedPandasAPIError) as info,
     ):
-        _date_string_slice(pd)
+        _unordered_date_string_slice(pd)
     assert "whole period" in str(info.value)
     assert "test_pandas_differences.py" in str(info.value)  # the user's own line
 
@@ -207,3 +246,91 @@ WITH_NULLS = {
 @pytest.mark.parametrize("code", WITH_NULLS.values(), ids=WITH_NULLS.keys())
 def test_answers_pandas_on_spark_gives_differently(spark, code):
     _assert_same(*_both(code))
+
+
+# -- an index's freq where pandas' is known for certain -------------------------------------
+
+
+def _frame_of_one_series(pd: Any) -> Any:
+    index = pd.date_range("1/1/2000", periods=4, freq="min")
+    return pd.DataFrame({"s": pd.Series([0.0, None, 2.0, 3.0], index=index)})
+
+
+def _two_days(pd: Any) -> Any:
+    return pd.DataFrame(
+        {"A": [1, 2, 3, 4]}, index=pd.date_range("2018-04-09", periods=4, freq="2D")
+    )
+
+
+EXACT = {
+    "unique is an array in order of appearance": lambda pd: pd.Series([2, 1, 3, 3]).unique(),
+    "to_numpy of a categorical is an array": lambda pd: pd.Series(
+        pd.Categorical(["a", "b", "a"])
+    ).to_numpy(),
+    "an empty series": lambda pd: pd.Series(),
+    "apply's function gets pandas objects from pd": lambda pd: pd.DataFrame({"A": [1, 2]}).apply(
+        lambda x: pd.Series([1, 2], index=["foo", "bar"]), axis=1
+    ),
+    "a frame of one series keeps its freq": _frame_of_one_series,
+    "shift keeps the freq": lambda pd: _two_days(pd).shift(1),
+    "a column keeps the freq": lambda pd: _two_days(pd)["A"],
+    "head keeps the freq": lambda pd: _two_days(pd).head(2),
+    "every other row doubles the freq": lambda pd: _two_days(pd)["A"][::2],
+    "at_time takes rows at a step": lambda pd: pd.DataFrame(
+        {"A": [1, 2, 3, 4]}, index=pd.date_range("2018-04-09", periods=4, freq="12h")
+    ).at_time("12:00"),
+    "reindex_like takes the other's index": lambda pd: pd.DataFrame(
+        {"A": [1.0, 2.0]}, index=pd.DatetimeIndex(["2014-02-12", "2014-02-14"])
+    ).reindex_like(_two_days(pd)),
+}
+
+
+@pytest.mark.parametrize("code", EXACT.values(), ids=EXACT.keys())
+def test_pandas_exact_value(spark, code):
+    from benchmarks.dropin.compare import compare
+
+    want, got = _both(code)
+    verdict = compare(want, got)
+    assert verdict.kind == "identical", verdict.detail
+
+
+def test_a_shallow_copy_is_refused_under_every_policy(spark):
+    for policy in ("raise", "warn"):
+        with pd.backend("spark"), pd.fallback(policy):
+            s = pd.Series([1, 2])
+            with pytest.raises(UnsupportedPandasAPIError, match="shallow copy"):
+                s.copy(deep=False)
+
+
+FREQ = {
+    "a frame built on a date_range": lambda pd: pd.DataFrame(
+        {"A": [1, 2, 3, 4]}, index=pd.date_range("2018-04-09", periods=4, freq="12h")
+    ),
+    "a resampled aggregation": lambda pd: (
+        pd.Series(
+            [1, 2, 3, 4],
+            index=pd.DatetimeIndex(["2023-01-01", "2023-01-15", "2023-02-01", "2023-03-15"]),
+        )
+        .resample("MS")
+        .sum()
+    ),
+    "a date slice on an increasing index (native, exact bounds)": _date_string_slice,
+}
+
+
+@pytest.mark.parametrize("code", FREQ.values(), ids=FREQ.keys())
+def test_the_index_freq_is_pandas_own(spark, code):
+    from benchmarks.dropin.compare import compare
+
+    want, got = _both(code)
+    verdict = compare(want, got)
+    assert verdict.kind == "identical", verdict.detail
+
+
+def test_a_frame_changed_in_place_keeps_no_stale_freq(spark):
+    want = pandas.DataFrame({"A": [1, 2]}, index=pandas.date_range("2018", periods=2))
+    with pd.backend("spark"):
+        df = pd.DataFrame({"A": [1, 2]}, index=pd.date_range("2018", periods=2))
+        assert df.to_pandas().index.freq == want.index.freq
+        df.index = pd.DatetimeIndex(["2018-01-01", "2018-01-03"])
+        assert df.to_pandas().index.freq is None

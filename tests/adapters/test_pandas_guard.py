@@ -8,6 +8,7 @@ UnsupportedPandasAPIError naming the API and the caller's line, never a Java tra
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas
@@ -16,6 +17,7 @@ import pytest
 import adapters.pandas as pd
 from adapters.pandas._guard import reason
 from adapters.pandas._holdable import holdable_problem
+from benchmarks.dropin.compare import compare
 from toolkit.exceptions import ToolkitAdviceWarning, UnsupportedPandasAPIError
 
 DATA = {"shield": [1, 8, 8], "a": [1, 2, 3]}
@@ -106,11 +108,16 @@ def test_in_place_on_a_frame_runs_on_a_copy_then_swaps_the_data_in(frame):
     pandas.testing.assert_frame_equal(_local(frame), expected)
 
 
-def test_a_lazy_failure_is_refused_without_a_java_trace(frame, capfd):
-    with pd.backend("spark"), pd.fallback("warn"):
+def test_a_fill_value_spark_would_cast_gives_pandas_answer_without_a_java_trace(frame, capfd):
+    # pandas-on-Spark casts 'missing' to the integer columns lazily, failing at display
+    want = pandas.DataFrame(DATA).reindex([0, 5], fill_value="missing")
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         reindexed = frame.reindex([0, 5], fill_value="missing")
-        with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.__repr__"):
-            repr(reindexed)
+        repr(reindexed)
+        pandas.testing.assert_frame_equal(_local(reindexed), want)
+    with pd.backend("spark"), pd.fallback("raise"), pytest.raises(UnsupportedPandasAPIError):
+        frame.reindex([0, 5], fill_value="missing")
     err = capfd.readouterr().err
     assert "org.apache" not in err and "Py4JJavaError" not in err
 
@@ -127,12 +134,12 @@ UNHOLDABLE = {
     "mixed": pandas.Series([1, "x"]),
     "numbers as objects": pandas.Series([1, 2.5], dtype=object),
     "dicts": pandas.Series([{"a": 1}]),
+    "lists": pandas.Series([[1, 2], [3]]),
     "overflow": pandas.Series(pandas.timedelta_range("1D", periods=3, freq="100000D", unit="s")),
 }
 HOLDABLE = {
     "ints": pandas.Series([1, 2]),
     "strings with NaN": pandas.Series(["a", np.nan]),
-    "lists": pandas.Series([[1, 2], [3]]),
     "nullable": pandas.Series([1, None], dtype="Int64"),
     "seconds in range": pandas.Series(pandas.to_datetime(["2020-01-01"]).as_unit("s")),
 }
@@ -152,17 +159,76 @@ def test_data_spark_holds_passes(name):
     assert holdable_problem(HOLDABLE[name]) is None
 
 
-def test_constructors_and_fallback_results_refuse_it_under_every_policy(spark):
-    with pd.backend("spark"):
-        for mode in ("raise", "warn"):
-            with pd.fallback(mode), pytest.raises(UnsupportedPandasAPIError, match="uint8"):
-                pd.Series([1, 2], dtype="uint8")
-        with pd.fallback("warn"), pytest.raises(UnsupportedPandasAPIError, match="overflow"):
-            pd.timedelta_range("1 Day", periods=3, freq="100000D", unit="s")
-        kept = pd.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
-    pandas.testing.assert_frame_equal(
-        kept.to_pandas(), pandas.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
-    )
+def test_constructors_and_fallback_results_refuse_it_under_raise(spark):
+    with pd.backend("spark"), pd.fallback("raise"):
+        with pytest.raises(UnsupportedPandasAPIError, match="uint8") as info:
+            pd.Series([1, 2], dtype="uint8")
+        assert "test_pandas_guard.py" in str(info.value)  # the user's own line
+        with pytest.raises(UnsupportedPandasAPIError, match="lists in cells"):
+            pd.DataFrame({"a": [[1, 2], [3]]}, index=["x", "y"])
+        with pytest.raises(UnsupportedPandasAPIError, match="UTC\\+02:00|time-zone"):
+            pd.DatetimeIndex(["2018-09-15 01:30:00+02:00"])
+
+
+KEPT = [
+    ("pd.Series([1, 2], dtype='uint8')", ""),
+    ("pd.DataFrame({'a': [[1, 2], [3]]}, index=['x', 'y'])", ""),
+    ("pd.timedelta_range('1 Day', periods=3, freq='100000D', unit='s')", ""),
+    ("pd.DatetimeIndex(['2018-09-15 01:30:00+02:00'])", ""),
+    ("pd.Series([1], index=pd.DatetimeIndex(['2018-09-15 01:30:00+02:00'])).tz_convert(None)", ""),
+    ("pd.Series([1, 'a', None]).dropna()", ""),
+    ("pd.to_numeric(pd.Series(['1.0', '2', -3]))", ""),
+    ("pd.cut(s, 3)", "s = pd.Series([1.0, 7.0, 5.0, 4.0])"),
+    ("s.value_counts(bins=2)", "s = pd.Series([3, 1, 2, 3, 4])"),
+    ("df.T", "df = pd.DataFrame({'name': ['Alice', 'Bob'], 'age': [9, 8]})"),
+    ("s.tz_localize('CET')", "s = pd.Series([1], index=pd.DatetimeIndex(['2018-09-15 01:30']))"),
+    ("pd.Series(['a', 'a', 'b', 'c']).describe()", ""),
+    ("pd.Series([3, 1]).sort_values() + pd.Series([1 + 1j, 2])", ""),
+]
+
+
+@pytest.mark.parametrize(("code", "setup"), KEPT)
+def test_data_spark_cannot_hold_stays_in_pandas_under_warn(spark, code, setup):
+    namespace: dict[str, Any] = {"np": np}
+    want = _evaluated(pandas, code, setup, namespace)
+    with (
+        pd.backend("spark"),
+        pd.fallback("warn"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        got = _evaluated(pd, code, setup, namespace)
+    assert type(got).__module__.startswith("pandas"), type(got)  # pandas' own object
+    verdict = compare(want, got)
+    assert verdict.kind == "identical", verdict.detail
+    advice = [str(w.message) for w in caught if issubclass(w.category, ToolkitAdviceWarning)]
+    assert any("stays in pandas" in text for text in advice), advice
+
+
+def _evaluated(module: Any, code: str, setup: str, namespace: dict[str, Any]) -> Any:
+    scope = {**namespace, "pd": module}
+    exec(setup, scope)
+    return eval(code, scope)
+
+
+def test_an_explicit_conversion_to_spark_refuses_under_every_policy(spark):
+    import pyspark.pandas as ps
+
+    with (
+        pd.backend("spark"),
+        pd.fallback("warn"),
+        pytest.raises(UnsupportedPandasAPIError, match="uint8"),
+    ):
+        ps.from_pandas(pandas.Series([1, 2], dtype="uint8"))
+
+
+def test_a_kept_frame_cannot_replace_the_data_of_a_frame_in_place(spark):
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = pd.DataFrame({"col1": [1, 2], "col2": [3, 4]})
+        with pytest.raises(UnsupportedPandasAPIError, match="two columns are named 'col1'"):
+            df.insert(0, "col1", [100, 100], allow_duplicates=True)
+        assert type(df).__module__.startswith("pyspark.pandas")
 
 
 # -- calls pandas-on-Spark answered differently now give pandas' answer ----------------------
@@ -232,10 +298,19 @@ def test_calls_that_gave_other_values_give_pandas_values(spark, code, setup):
 
 def test_properties_and_index_constructors_are_guarded_too(spark):
     mixed = {"name": ["Alice", "Bob"], "score": [9.5, 8.0]}
-    with pd.backend("spark"), pd.fallback("warn"):
+    with pd.backend("spark"), pd.fallback("warn"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         frame = pd.DataFrame(mixed)
-        with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.T ran in pandas"):
-            frame.T  # noqa: B018 - pandas' answer mixes names and scores in one column
+        # pandas' answer mixes names and scores in one column: it stays pandas'
+        pandas.testing.assert_frame_equal(frame.T, pandas.DataFrame(mixed).T)
+        zoned = pd.DatetimeIndex(["2018-09-15 01:30:00+02:00"])
+        pandas.testing.assert_index_equal(
+            zoned, pandas.DatetimeIndex(["2018-09-15 01:30:00+02:00"])
+        )
+    with pd.backend("spark"), pd.fallback("raise"):
+        frame = pd.DataFrame(mixed)
+        with pytest.raises(UnsupportedPandasAPIError, match="DataFrame.T"):
+            frame.T  # noqa: B018
         with pytest.raises(
             UnsupportedPandasAPIError, match=r"pandas.DatetimeIndex at .*datetime64"
         ):
