@@ -175,14 +175,13 @@ def register_udf(
     if features is None:
         features = resolve_features(load_model(model), None)
     session = spark or active_session()
-    if engine != "python":
-        columns = check_options(
-            features=features, output_col=None, handle_invalid="error", batch_size=None,
-            engine=engine,
-        )  # fmt: skip
-        scorer = make_request(model, features=columns, method=method, engine=engine)
-        if create_function(session, name, scorer):
-            return ScoringUDF(scorer, features, function=name)
-    column_function = scoring_udf(model, features=features, method=method)
+    columns = check_options(
+        features=features, output_col=None, handle_invalid="error", batch_size=None,
+        engine=engine,
+    )  # fmt: skip
+    scorer = make_request(model, features=columns, method=method, engine=engine)
+    if engine != "python" and create_function(session, name, scorer):
+        return ScoringUDF(scorer, scorer.features, function=name)
+    column_function = ScoringUDF(scorer, scorer.features)  # engine="onnx" (or auto's) kept
     session.udf.register(name, column_function.udf)
     return column_function
