@@ -2,7 +2,7 @@
 
 Examples
 --------
-$ scaleout bench                       # --quick: a few minutes on 2 cores
+$ scaleout bench                       # --quick: about 8 minutes on 2 cores
 $ scaleout bench --full --out results/
 $ scaleout bench --rows 100000 --models gbt,kmeans --paths mllib,score,score_files --repeat 3
 """
@@ -66,7 +66,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="quick",
-        help="600k rows, Parquet in and out, 3 repeats: under 5 minutes on 2 cores (default)",
+        help="600k rows, Parquet in and out, 2 warm-up rounds, 5 timed: ~8 min on 2 cores (default)",
     )
     size.add_argument(
         "--full",
@@ -79,7 +79,8 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument("--features", type=_count, help="float feature columns (default 20)")
     p.add_argument("--files", type=_count, help="Parquet files the table is split into")
     p.add_argument("--train-rows", type=_count, help="rows both libraries train on (untimed)")
-    p.add_argument("--repeat", type=_count, help="timed runs per path after one warm-up")
+    p.add_argument("--warmup", type=_count, help="untimed rounds before the timed ones (default 2)")
+    p.add_argument("--repeat", type=_count, help="timed runs per path after the warm-up")
     p.add_argument("--models", type=_names(MODELS), help=f"comma-separated: {','.join(MODELS)}")
     p.add_argument("--paths", type=_names(PATHS), help=f"comma-separated: {','.join(PATHS)}")
     p.add_argument(
@@ -121,7 +122,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     >>> config_from_args(parser().parse_args(["--rows", "1000", "--skip", "cold"])).suites
     ('scoring', 'scaling', 'pandas_ops')
     """
-    fields = ("rows", "features", "files", "train_rows", "repeat", "models", "paths", "modes",
+    fields = ("rows", "features", "files", "train_rows", "warmup", "repeat", "models", "paths", "modes",
               "suites", "scaling_rows", "scaling_model", "pandas_sizes", "demo_rows",
               "demo_train_rows", "latency_requests", "tuning_candidates", "workdir", "out", "master", "seed")  # fmt: skip
     overrides = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}

@@ -1,6 +1,6 @@
 """What a benchmark run measures: sizes, models, paths and the two presets.
 
-``--quick`` (the default) fits in a few minutes on 2 cores; ``--full`` is the
+``--quick`` (the default) takes about 8 minutes on 2 cores; ``--full`` is the
 issue's reference size (2M rows x 20 features, 5 repeats, scaling to 4M rows).
 Every option of the command line lands in one :class:`BenchConfig`.
 
@@ -8,7 +8,7 @@ Examples
 --------
 >>> from benchmarks.config import preset
 >>> preset("quick").repeat
-3
+5
 >>> preset("full", rows=500_000).rows
 500000
 """
@@ -81,7 +81,8 @@ class BenchConfig:
     features: int = 20
     files: int = 4
     train_rows: int = 10_000
-    repeat: int = 3
+    warmup: int = 2  # untimed rounds first (the first also checks agreement)
+    repeat: int = 5
     models: tuple[str, ...] = MODELS
     paths: tuple[str, ...] = QUICK_PATHS
     modes: tuple[str, ...] = ("files",)
@@ -126,6 +127,7 @@ class BenchConfig:
             "features",
             "files",
             "train_rows",
+            "warmup",
             "repeat",
             "pandas_repeat",
             "demo_rows",

@@ -1,7 +1,11 @@
-"""How a number is measured: one warm-up, then interleaved repeats; medians and ranges.
+"""How a number is measured: warm-up rounds, then interleaved repeats; medians and ranges.
 
 Each task (one model x path x mode) runs once as a warm-up (JIT, worker
-start-up, model caches), then ``repeat`` rounds run every task once each. The
+start-up, model caches) and is checked; further warm-up rounds (``warmup``) and
+then ``repeat`` timed rounds run every task once each. The JVM takes several runs
+to settle: on 2 cores a Parquet-to-Parquet run at 600k rows kept getting faster
+for three to five runs on every Spark path (MLlib's logistic regression 4.6 s,
+1.7 s, 1.3 s, 1.3 s, then 1.0-1.4 s). The
 order rotates by one task per round, so no path always follows the same
 neighbour or always runs first; a noisy moment on the machine spreads over all
 paths instead of landing on one. A task's figure is the median of its timed
@@ -107,13 +111,14 @@ def measure(
     tasks: Sequence[Task],
     *,
     repeat: int,
-    warmup: bool = True,
+    warmup: int = 1,
     after_warmup: Callable[[Task], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
     sampler: MemorySampler | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> list[Sample]:
-    """Warm every task up once (then ``after_warmup(task)``), then run ``repeat`` rounds.
+    """Warm every task up once (then ``after_warmup(task)``), run ``warmup - 1`` more
+    untimed rounds, then ``repeat`` timed rounds.
 
     Examples
     --------
@@ -138,10 +143,10 @@ def measure(
         if on_sample:
             on_sample(sample)
 
-    if warmup:
-        for task in tasks:
-            one(task, "warmup", 0)
-            if after_warmup:
+    for round_ in range(warmup):
+        for task in rotation(list(tasks), round_):
+            one(task, "warmup", round_ - warmup + 1)
+            if after_warmup and round_ == 0:
                 after_warmup(task)
     for round_ in range(repeat):
         for task in rotation(list(tasks), round_):

@@ -181,9 +181,10 @@ def markdown(results: dict[str, Any]) -> str:
         + ".",
         "",
         f"Table: {cfg['rows']:,} rows x {cfg['features']} float features in {cfg['files']} Parquet "
-        f"files; models trained outside the timer on {cfg['train_rows']:,} rows. Each figure: one "
-        f"warm-up, then the median of {cfg['repeat']} runs interleaved across paths (min–max "
-        f"beside it). Ratios are measured side by side in this run. Run took {meta['seconds']:.0f} s ("
+        f"files; models trained outside the timer on {cfg['train_rows']:,} rows. Each figure: "
+        f"{cfg.get('warmup', 1)} warm-up round(s), then the median of {cfg['repeat']} runs "
+        f"interleaved across paths (min–max beside it). Ratios are measured side by side in "
+        f"this run. Run took {meta['seconds']:.0f} s ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in meta.get("phase_seconds", {}).items())
         + ").",
     ]

@@ -31,7 +31,14 @@ from benchmarks.data import ensure_table, read_table
 from benchmarks.display import Display
 from benchmarks.memory import MemorySampler
 from benchmarks.protocol import summarize
-from benchmarks.suites import Context, cold_suite, scaling_suite, scoring_suite, task_count
+from benchmarks.suites import (
+    Context,
+    cold_suite,
+    scaling_suite,
+    scoring_suite,
+    task_count,
+    warm_jvm,
+)
 from toolkit.files.jobs import cores
 
 __all__ = ["TABLE_SUITES", "run_bench"]
@@ -229,6 +236,7 @@ def _scoring(ctx: Context, fitted: dict[str, Any], table: Any) -> dict[str, Any]
             some = next(iter(fitted.values()))
             assembled = some.assembler().transform(cached).select("id", "features").cache()
             assembled.count()
+    warm_jvm(ctx, table)
     samples = []
     try:
         for name in cfg.models:

@@ -23,6 +23,18 @@ def test_warmup_then_interleaved_rounds_rotate_the_order():
     assert [s.round for s in samples[3:]] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
 
 
+def test_further_warmup_rounds_rotate_untimed_and_check_once():
+    calls: list[str] = []
+    checked: list[str] = []
+    samples = measure(_tasks(calls), warmup=3, repeat=1, after_warmup=lambda t: checked.append(t.path),
+                      clock=iter(range(1000)).__next__)  # fmt: skip
+    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert checked == ["a", "b", "c"]
+    assert [s.phase for s in samples] == ["warmup"] * 9 + ["timed"] * 3
+    assert [s.round for s in samples[:9:3]] == [-2, -1, 0]
+    assert len(summarize(samples)) == 3 and all(s.runs == 1 for s in summarize(samples))
+
+
 def test_a_failed_check_stops_before_any_timed_run():
     calls: list[str] = []
 

@@ -287,6 +287,41 @@ def test_refused_rows_match_the_python_path(spark, handle_invalid):
             assert native[f"{native.columns[-2]}_error"].notna().sum() > 0, native
 
 
+def test_reasons_name_columns_as_the_python_path_does(spark):
+    """Names Python quotes with double quotes, a missing string, -inf: the same reasons."""
+    names = ["it's", 'say "hi"', "n"]
+    frame = X.rename(columns=dict(zip(NUMERIC, names, strict=True)))
+    model = make_pipeline(
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), names),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"]),
+            ]
+        ),  # fmt: skip
+        LogisticRegression(),
+    ).fit(frame[[*names, "c"]], Y_BIN)
+    edges = pd.DataFrame({"it's": [1.0, np.nan, 2.0, 1.0], 'say "hi"': [0.0, 1.0, -np.inf, 1.0],
+                          "n": [1, 2, 3, 4], "c": ["red", "blue", "red", None]})  # fmt: skip
+    data = spark.createDataFrame(edges.astype(object).where(edges.notna(), None))
+    native = tk.score(model, data, handle_invalid="keep", engine="native").toPandas()
+    python = tk.score(model, data, handle_invalid="keep", engine="python").toPandas()
+    pd.testing.assert_frame_equal(native, python)
+    reasons = native["prediction_error"].tolist()
+    assert reasons[0] is None and reasons[1].startswith('column "it\'s" has a missing value (nan)')
+    assert reasons[2].startswith("column 'say \"hi\"' has an infinite value (-inf)")
+    assert reasons[3] is None  # the encoder ignores an unknown (or missing) category
+    strict = make_pipeline(_categorical(OneHotEncoder()), LogisticRegression())
+    strict.fit(X[[*NUMERIC, "c"]], Y_BIN)
+    data = spark.createDataFrame(EDGES[[*NUMERIC, "c"]].iloc[[0, 4]].assign(a=1.0))
+    messages = []
+    for engine in ("native", "python"):
+        with pytest.raises(tk.InvalidInputError) as caught, tk.worker_errors():
+            tk.score(strict, data, engine=engine).collect()
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1], messages
+    assert "column 'c' has a missing value (None)" in messages[0]
+
+
 def test_a_refused_value_is_the_same_error(spark):
     model, features, _ = _fit("logistic_multinomial")
     data = spark.createDataFrame(EDGES[features].iloc[[0, 2]])  # a = inf in the second row

@@ -177,12 +177,16 @@ def probe_refusals(call: Any, width: int) -> dict[str, str]:
     return found
 
 
-def add_finite_checks(trace: Trace, call: Any, columns: list[Any]) -> None:
+def add_finite_checks(
+    trace: Trace, call: Any, columns: list[Any], *, total: Any | None = None
+) -> None:
     """Record the NaN / infinity refusals of a numeric step applied to ``columns``.
 
     The per-column tests run only for a row whose sum is not finite: NaN and infinities
     carry through a sum, so a finite sum means every value is finite (the common case
-    costs one addition per column). The tests look the values up in an array (Spark's
+    costs one addition per column). ``total`` replaces the sum with a value the step
+    computes anyway that has the same property, such as ``w . x + b`` with every column
+    in it (``0 * inf`` is NaN): then the common case costs nothing. The tests look the values up in an array (Spark's
     ``array_contains`` finds NaN), which keeps the generated code small: the JVM does not
     compile a row loop over 8,000 bytes of bytecode, and a model that crosses that line
     runs several times slower.
@@ -190,9 +194,10 @@ def add_finite_checks(trace: Trace, call: Any, columns: list[Any]) -> None:
     found = probe_refusals(call, len(columns))
     if not found or not columns:
         return
-    total = columns[0]
-    for column in columns[1:]:
-        total = total + column
+    if total is None:
+        total = columns[0]
+        for column in columns[1:]:
+            total = total + column
     (finite,) = trace.share([sql.abs(total) < sql.lit(INF)])
     values = sql.array(*columns)
     if "nan" in found:

@@ -42,14 +42,19 @@ def outputs(model: Any, method: str, block: Block, trace: Trace) -> list[Any]:
     columns = block.numeric(model)
     if call is None:
         raise unsupported(model, f"it has no {method}")
-    add_finite_checks(trace, call, columns)
-    if name in REGRESSORS and method == "predict":
-        return _linear(columns, model.coef_, model.intercept_)
+    if (name in REGRESSORS and method == "predict") or name in CLASSIFIERS:
+        values = trace.share(_linear(columns, model.coef_, model.intercept_))
+    elif name in CLUSTERERS and method in ("predict", "transform"):
+        values = trace.share([_dot(columns, c, 0.0) for c in model.cluster_centers_])
+    else:
+        raise unsupported(model, f"{method} has no native translation")
+    # each value is a sum over every column: not finite whenever a column is not
+    add_finite_checks(trace, call, columns, total=values[0])
+    if name in REGRESSORS:
+        return values
     if name in CLASSIFIERS:
-        return _classifier(model, method, columns, trace)
-    if name in CLUSTERERS and method in ("predict", "transform"):
-        return _kmeans(model, method, columns, trace)
-    raise unsupported(model, f"{method} has no native translation")
+        return _classifier(model, method, values, trace)
+    return _kmeans(model, method, columns, values, trace)
 
 
 def _dot(columns: list[Any], weights: Any, intercept: float) -> Any:
@@ -78,8 +83,8 @@ def _first_max(values: list[Any], labels: list[Any]) -> Any:
     return expr
 
 
-def _classifier(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
-    scores = trace.share(_linear(columns, model.coef_, model.intercept_))
+def _classifier(model: Any, method: str, scores: list[Any], trace: Trace) -> list[Any]:
+    """``method`` from the decision values ``scores`` (``X @ coef_.T + intercept_``)."""
     labels = [sql.lit(v.item() if isinstance(v, np.generic) else v) for v in model.classes_]
     if method == "decision_function":
         return scores
@@ -107,9 +112,11 @@ def _classifier(model: Any, method: str, columns: list[Any], trace: Trace) -> li
     raise unsupported(model, f"{method} has no native translation")
 
 
-def _kmeans(model: Any, method: str, columns: list[Any], trace: Trace) -> list[Any]:
+def _kmeans(
+    model: Any, method: str, columns: list[Any], dots: list[Any], trace: Trace
+) -> list[Any]:
+    """``method`` from the dot products ``dots`` of the rows with the centres."""
     centers = np.asarray(model.cluster_centers_, dtype=float)
-    dots = trace.share([_dot(columns, c, 0.0) for c in centers])
     norms = np.einsum("ij,ij->i", centers, centers)
     if method == "predict":
         distances = trace.share(
