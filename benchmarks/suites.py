@@ -27,7 +27,7 @@ from benchmarks.models import Fitted
 from benchmarks.paths import Case
 from benchmarks.protocol import Sample, Task, measure
 
-__all__ = ["JVM_WARMUP_RUNS", "Context", "cold_suite", "scaling_suite", "scoring_suite",
+__all__ = ["Context", "JVM_WARMUP_RUNS", "cold_suite", "scaling_suite", "scoring_suite",
            "task_count", "warm_jvm"]  # fmt: skip
 
 #: Untimed Parquet-to-Parquet runs of the table (no model) before the first model's rounds.
