@@ -58,7 +58,7 @@ def test_end_to_end_at_tiny_size(tmp_path, child_env):
     out = tmp_path / "results"
     done = subprocess.run(
         [sys.executable, "-m", "toolkit.cli", "bench", "--rows", "2000", "--features", "4",
-         "--files", "2", "--train-rows", "500", "--repeat", "1",
+         "--files", "2", "--train-rows", "500", "--warmup", "1", "--repeat", "1",
          "--models", "kmeans", "--modes", "files", "--paths", "mllib,score,score_files,mlflow_udf,limit",
          "--suites", "scoring,scaling,demo", "--scaling-rows", "500,2000",
          "--demo-rows", "2000", "--demo-train-rows", "500", "--workdir", str(tmp_path / "work"),
