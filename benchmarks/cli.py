@@ -2,7 +2,7 @@
 
 Examples
 --------
-$ scaleout bench                       # --quick: about 8 minutes on 2 cores
+$ scaleout bench                       # --quick: about 9 minutes on 2 cores
 $ scaleout bench --full --out results/
 $ scaleout bench --rows 100000 --models gbt,kmeans --paths mllib,score,score_files --repeat 3
 """
@@ -66,7 +66,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="quick",
-        help="600k rows, Parquet in and out, 2 warm-up rounds, 5 timed: ~8 min on 2 cores (default)",
+        help="600k rows, Parquet in and out, 2 warm-up rounds, 5 timed: ~9 min on 2 cores (default)",
     )
     size.add_argument(
         "--full",

@@ -1,6 +1,6 @@
 """What a benchmark run measures: sizes, models, paths and the two presets.
 
-``--quick`` (the default) takes about 8 minutes on 2 cores; ``--full`` is the
+``--quick`` (the default) takes about 9 minutes on 2 cores; ``--full`` is the
 issue's reference size (2M rows x 20 features, 5 repeats, scaling to 4M rows).
 Every option of the command line lands in one :class:`BenchConfig`.
 
