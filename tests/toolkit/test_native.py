@@ -287,6 +287,16 @@ def test_refused_rows_match_the_python_path(spark, handle_invalid):
             assert native[f"{native.columns[-2]}_error"].notna().sum() > 0, native
 
 
+def _errors_by_engine(model, data) -> list[str]:
+    """The InvalidInputError text scoring ``data`` raises with the native, then the Python engine."""
+    messages = []
+    for engine in ("native", "python"):
+        with pytest.raises(tk.InvalidInputError) as caught, tk.worker_errors():
+            tk.score(model, data, engine=engine).collect()
+        messages.append(str(caught.value))
+    return messages
+
+
 def test_reasons_name_columns_as_the_python_path_does(spark):
     """Names Python quotes with double quotes, a missing string, -inf: the same reasons."""
     names = ["it's", 'say "hi"', "n"]
@@ -313,11 +323,7 @@ def test_reasons_name_columns_as_the_python_path_does(spark):
     strict = make_pipeline(_categorical(OneHotEncoder()), LogisticRegression())
     strict.fit(X[[*NUMERIC, "c"]], Y_BIN)
     data = spark.createDataFrame(EDGES[[*NUMERIC, "c"]].iloc[[0, 4]].assign(a=1.0))
-    messages = []
-    for engine in ("native", "python"):
-        with pytest.raises(tk.InvalidInputError) as caught, tk.worker_errors():
-            tk.score(strict, data, engine=engine).collect()
-        messages.append(str(caught.value))
+    messages = _errors_by_engine(strict, data)
     assert messages[0] == messages[1], messages
     assert "column 'c' has a missing value (None)" in messages[0]
 
@@ -325,11 +331,7 @@ def test_reasons_name_columns_as_the_python_path_does(spark):
 def test_a_refused_value_is_the_same_error(spark):
     model, features, _ = _fit("logistic_multinomial")
     data = spark.createDataFrame(EDGES[features].iloc[[0, 2]])  # a = inf in the second row
-    messages = []
-    for engine in ("native", "python"):
-        with pytest.raises(tk.InvalidInputError) as caught, tk.worker_errors():
-            tk.score(model, data, engine=engine).collect()
-        messages.append(str(caught.value))
+    messages = _errors_by_engine(model, data)
     assert messages[0] == messages[1], messages
     assert "column 'a' has an infinite value (inf)" in messages[0]
 
