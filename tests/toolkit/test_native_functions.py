@@ -127,9 +127,10 @@ def test_auto_functions_fall_back_and_native_refuses(spark):
     got = data.select(auto().alias("p")).toPandas()["p"].tolist()
     assert got == forest.predict(ROWS[["a", "b"]]).tolist()
     wide = pd.DataFrame(np.random.default_rng(0).normal(size=(300, 20))).add_prefix("w")
-    three = LogisticRegression().fit(wide, np.arange(300) % 3)  # 6,000 expressions written out
-    assert not tk.scoring_udf(three, features=list(wide.columns), engine="auto").native
-    assert tk.scoring_udf(three, features=list(wide.columns), engine="native").native
+    three = LogisticRegression().fit(wide, np.arange(300) % 3)
+    proba = {"features": list(wide.columns), "method": "predict_proba"}  # 5,270 written out
+    assert not tk.scoring_udf(three, **proba, engine="auto").native
+    assert tk.scoring_udf(three, **proba, engine="native").native
     with pytest.raises(tk.UnsupportedModelError, match="RandomForestClassifier"):
         tk.register_udf("forest_native", forest, features=["a", "b"], engine="native")
     with pytest.raises(tk.InvalidOptionError, match="engine must be one of"):

@@ -106,12 +106,17 @@ class Trace:
     explained: bool = True  # every refusal comes from a missing or infinite value
     levels: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, condition: Any, message: Any, *, explained: bool = True) -> None:
+    def add(
+        self, condition: Any, message: Any, *, explained: bool = True, share: bool = True
+    ) -> None:
         """Record that the step raises ``message`` when ``condition`` holds; ``explained``
-        is False for a refusal a missing or infinite input does not explain."""
+        is False for a refusal a missing or infinite input does not explain. ``share``
+        computes the condition once, in a projection: for a large condition, which the
+        refusal test and the message both read; a cheap one is written out in each."""
         if isinstance(message, str):
             message = sql.lit(message)
-        (condition,) = self.share([condition])
+        if share:
+            (condition,) = self.share([condition])
         self.items.append((condition, message))
         self.explained = self.explained and explained
 
@@ -142,10 +147,12 @@ class Trace:
         return any_of([condition for condition, _ in self.items])
 
     def message(self) -> Any:
-        """The message of the first step that refuses the row (null when none does)."""
+        """The message of the first step that refuses a row :meth:`refused` is true for
+        (the last step's needs no test: it is the one left)."""
         if not self.items:
             return sql.lit(None).cast("string")
-        return sql.coalesce(*[sql.when(cond, message) for cond, message in self.items])
+        *tested, (_, last) = self.items
+        return sql.coalesce(*[sql.when(cond, message) for cond, message in tested], last)
 
 
 def any_of(conditions: list[Any]) -> Any:
@@ -186,10 +193,15 @@ def add_finite_checks(
     carry through a sum, so a finite sum means every value is finite (the common case
     costs one addition per column). ``total`` replaces the sum with a value the step
     computes anyway that has the same property, such as ``w . x + b`` with every column
-    in it (``0 * inf`` is NaN): then the common case costs nothing. The tests look the values up in an array (Spark's
-    ``array_contains`` finds NaN), which keeps the generated code small: the JVM does not
-    compile a row loop over 8,000 bytes of bytecode, and a model that crosses that line
-    runs several times slower.
+    in it (``0 * inf`` is NaN): then the common case costs nothing.
+
+    The tests look the values up in an array (Spark's ``array_contains`` finds NaN),
+    which keeps the generated code small: the JVM does not compile a row loop over 8,000
+    bytes of bytecode, and a model that crosses that line runs several times slower. They
+    make one condition, written where it is read rather than computed in a projection of
+    its own: every projection is one more plan for the driver to analyse on every call.
+    With NaN and infinity both refused, the message is NaN's when the row has a NaN, as
+    in scikit-learn.
     """
     found = probe_refusals(call, len(columns))
     if not found or not columns:
@@ -198,10 +210,15 @@ def add_finite_checks(
         total = columns[0]
         for column in columns[1:]:
             total = total + column
-    (finite,) = trace.share([sql.abs(total) < sql.lit(INF)])
+        (total,) = trace.share([total])
     values = sql.array(*columns)
-    if "nan" in found:
-        trace.add(~finite & sql.array_contains(values, NAN), found["nan"])
-    if "inf" in found:
-        infinite = sql.array_contains(values, INF) | sql.array_contains(values, -INF)
-        trace.add(~finite & infinite, found["inf"])
+    if len(found) == 2:  # x * 0 is NaN exactly when x is NaN or infinite
+        bad = sql.array_contains(sql.array(*[c * sql.lit(0.0) for c in columns]), NAN)
+        nan = sql.array_contains(values, NAN)
+        message = sql.when(nan, sql.lit(found["nan"])).otherwise(sql.lit(found["inf"]))
+    elif "nan" in found:
+        bad, message = sql.array_contains(values, NAN), sql.lit(found["nan"])
+    else:
+        bad = sql.array_contains(values, INF) | sql.array_contains(values, -INF)
+        message = sql.lit(found["inf"])
+    trace.add(~(sql.abs(total) < sql.lit(INF)) & bad, message, share=False)

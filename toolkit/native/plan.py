@@ -244,9 +244,8 @@ def compile_request(
             "handle_invalid='keep' with a category check (the Python path's reason for an "
             "unknown category depends on the other rows of its batch)",
         )
-    (refused,) = trace.share([refused])
-    # Each value appears once: Spark computes a repeated subexpression for every row,
-    # even inside a branch that only refused rows take.
+    if request.handle_invalid == "keep":  # read twice: by the value and by the reason
+        (refused,) = trace.share([refused])
     unexplained = sql.lit("a value the model does not know: ")
     reason = sql.concat(sql.coalesce(diagnosis, unexplained), trace.message())
     return NativePlan(value, refused, reason, trace)
@@ -282,7 +281,8 @@ def _diagnosis(features: Any, columns: list[Any], strings: list[bool]) -> Any:
     array is the first such feature; its value tells which text it gets. Arrays keep the
     generated code small (see :func:`~toolkit.native.block.add_finite_checks`): a CASE per
     feature in the row loop keeps the JVM from compiling it. The texts are put together
-    from one name and one kind, not written out per feature: a shorter query is parsed,
+    from one name and one kind, not written out per feature, and the position and values
+    are written once (:func:`~toolkit.native.sql.bind`): a shorter query is parsed,
     analysed and optimised sooner, and the driver does that on every ``score`` call.
     """
     flags, values = [], []
@@ -293,19 +293,26 @@ def _diagnosis(features: Any, columns: list[Any], strings: list[bool]) -> Any:
         else:
             flags.append(col * sql.lit(0.0))
             values.append(col)
-    position = sql.array_position(sql.array(*flags), NAN).cast("int")  # 0: none
-    value = sql.element_at(sql.array(*values), position)
-    kind = sql.when(sql.isnan(value), 1).when(value > sql.lit(0.0), 2)
-    kind = kind.when(value < sql.lit(0.0), 3).otherwise(4) if any(strings) else kind.otherwise(3)
     texts = ["a missing value (nan): ", "an infinite value (inf): ",
              "an infinite value (-inf): ", "a missing value (None): "]  # fmt: skip
     names = [str(name) for name in features]
     quoted = all(repr(name) == f"'{name}'" for name in names)  # plain names: 'a'
     start, middle = ("column '", "' has ") if quoted else ("column ", " has ")
     shown = sql.array(*[sql.lit(name if quoted else repr(name)) for name in names])
-    text = sql.concat(sql.lit(start), sql.element_at(shown, position), sql.lit(middle),
-                      sql.element_at(sql.array(*map(sql.lit, texts)), kind))  # fmt: skip
-    return sql.when(position > 0, text)
+
+    def text(row: dict[str, Any]) -> Any:
+        position = row["position"]
+        value = sql.element_at(row["values"], position)
+        kind = sql.when(sql.isnan(value), 1).when(value > sql.lit(0.0), 2)
+        kind = (
+            kind.when(value < sql.lit(0.0), 3).otherwise(4) if any(strings) else kind.otherwise(3)
+        )
+        found = sql.concat(sql.lit(start), sql.element_at(shown, position), sql.lit(middle),
+                           sql.element_at(sql.array(*map(sql.lit, texts)), kind))  # fmt: skip
+        return sql.when(position > sql.lit(0), found)
+
+    position = sql.array_position(sql.array(*flags), NAN).cast("int")  # 0: none
+    return sql.bind({"position": position, "values": sql.array(*values)}, text)
 
 
 def _typed(spec: Any, values: list[Any], model: Any) -> Any:

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,8 @@ import numpy as np
 from toolkit.scoring.schema import quote
 
 __all__ = [
-    "Expr", "abs", "array", "array_contains", "array_position", "coalesce", "col", "concat",
-    "element_at", "exp", "greatest", "isnan", "least", "lit", "log", "named_struct",
+    "Expr", "abs", "array", "array_contains", "array_position", "bind", "coalesce", "col",
+    "concat", "element_at", "exp", "greatest", "isnan", "least", "lit", "log", "named_struct",
     "raise_error", "regexp_replace", "sqrt", "when",
 ]  # fmt: skip
 
@@ -171,6 +172,20 @@ def when(condition: Any, value: Any) -> Expr:
 def named_struct(fields: dict[str, Any]) -> Expr:
     """A struct of the named fields, in order."""
     return _call("named_struct", *[part for item in fields.items() for part in item])
+
+
+def bind(values: dict[str, Any], body: Callable[[dict[str, Expr]], Expr]) -> Expr:
+    """``body`` over ``values``, each written once: SQL has no ``LET``, so the values go
+    into a struct that a lambda receives. ``body`` gets the fields as expressions and
+    must read the row only through them (the lambda's variable hides a column ``v``).
+
+    >>> bind({"p": col("a")}, lambda v: v["p"] + v["p"]).sql
+    "element_at(transform(array(named_struct('p', `a`)), v -> (v.p + v.p)), 1)"
+    """
+    fields = {name: Expr(f"v.{name}") for name in values}
+    inner, struct = body(fields), named_struct(values)
+    text = f"element_at(transform(array({struct.sql}), v -> {inner.sql}), 1)"
+    return _node(text, struct, inner, own=3)
 
 
 def abs(x: Any) -> Expr:  # noqa: A001 (the SQL name)
