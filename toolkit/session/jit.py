@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,12 +44,25 @@ def compiles_huge_methods(session: Any) -> bool:
     >>> compiles_huge_methods(type("Session", (), {"conf": Conf()})())
     False
     """
-    for key in _KEYS:
-        try:
-            options = str(session.conf.get(key, "") or "").split()
-        except Exception:  # noqa: BLE001 - a conf the session will not show: assume not
-            return False
-        flags = [o for o in options if o.endswith("DontCompileHugeMethods")]
-        if not flags or flags[-1] != JIT_OPTION:
-            return False
-    return True
+    try:
+        return _ANSWERS[session]
+    except (KeyError, TypeError):  # TypeError: a session that takes no weak reference
+        pass
+    answer = all(_flag_set(session, key) for key in _KEYS)
+    with contextlib.suppress(TypeError):
+        _ANSWERS[session] = answer  # a JVM's options are fixed when it starts
+    return answer
+
+
+#: :func:`compiles_huge_methods` per session: each ``score`` call asks, and every
+#: question is a round trip to the JVM or the Connect server.
+_ANSWERS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _flag_set(session: Any, key: str) -> bool:
+    try:
+        options = str(session.conf.get(key, "") or "").split()
+    except Exception:  # noqa: BLE001 - a conf the session will not show: assume not
+        return False
+    flags = [o for o in options if o.endswith("DontCompileHugeMethods")]
+    return bool(flags) and flags[-1] == JIT_OPTION
