@@ -2,7 +2,7 @@
 
 Examples
 --------
-$ scaleout bench                       # --quick: about 9 minutes on 2 cores
+$ scaleout bench                       # --quick: about 10 minutes on 2 cores
 $ scaleout bench --full --out results/
 $ scaleout bench --rows 100000 --models gbt,kmeans --paths mllib,score,score_files --repeat 3
 """
@@ -66,7 +66,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="quick",
-        help="600k rows, Parquet in and out, 2 warm-up rounds, 5 timed: ~9 min on 2 cores (default)",
+        help="600k rows, Parquet in and out, 3 warm-up rounds, 5 timed: ~10 min on 2 cores (default)",
     )
     size.add_argument(
         "--full",
@@ -79,7 +79,7 @@ def parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     p.add_argument("--features", type=_count, help="float feature columns (default 20)")
     p.add_argument("--files", type=_count, help="Parquet files the table is split into")
     p.add_argument("--train-rows", type=_count, help="rows both libraries train on (untimed)")
-    p.add_argument("--warmup", type=_count, help="untimed rounds before the timed ones (default 2)")
+    p.add_argument("--warmup", type=_count, help="untimed rounds before the timed ones (default 3)")
     p.add_argument("--repeat", type=_count, help="timed runs per path after the warm-up")
     p.add_argument("--models", type=_names(MODELS), help=f"comma-separated: {','.join(MODELS)}")
     p.add_argument("--paths", type=_names(PATHS), help=f"comma-separated: {','.join(PATHS)}")

@@ -1,6 +1,6 @@
 """What a benchmark run measures: sizes, models, paths and the two presets.
 
-``--quick`` (the default) takes about 9 minutes on 2 cores; ``--full`` is the
+``--quick`` (the default) takes about 10 minutes on 2 cores; ``--full`` is the
 issue's reference size (2M rows x 20 features, 5 repeats, scaling to 4M rows).
 Every option of the command line lands in one :class:`BenchConfig`.
 
@@ -81,7 +81,7 @@ class BenchConfig:
     features: int = 20
     files: int = 4
     train_rows: int = 10_000
-    warmup: int = 2  # untimed rounds first (the first also checks agreement)
+    warmup: int = 3  # untimed rounds first (the first also checks agreement)
     repeat: int = 5
     models: tuple[str, ...] = MODELS
     paths: tuple[str, ...] = QUICK_PATHS

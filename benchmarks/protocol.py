@@ -5,7 +5,11 @@ start-up, model caches) and is checked; further warm-up rounds (``warmup``) and
 then ``repeat`` timed rounds run every task once each. The JVM takes several runs
 to settle: on 2 cores a Parquet-to-Parquet run at 600k rows kept getting faster
 for three to five runs on every Spark path (MLlib's logistic regression 4.6 s,
-1.7 s, 1.3 s, 1.3 s, then 1.0-1.4 s). The
+1.7 s, 1.3 s, 1.3 s, then 1.0-1.4 s). Each model then brings code of its own: the
+JVM compiles the Java that Spark generates for a compiled model
+(:mod:`toolkit.native`) over its first few runs (the logistic regression's native
+path: 1.5 s, 0.7 s, 0.8 s, 0.8 s, 0.7 s, 0.8 s, 0.6 s in one run), hence the default of
+three warm-up rounds per model. The
 order rotates by one task per round, so no path always follows the same
 neighbour or always runs first; a noisy moment on the machine spreads over all
 paths instead of landing on one. A task's figure is the median of its timed
