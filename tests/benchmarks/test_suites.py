@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def _context(spark, bench_dir, paths, modes=("files", "memory")):
-    config = BenchConfig(rows=3000, features=4, repeat=1, paths=paths, modes=modes,
+    config = BenchConfig(rows=3000, features=4, warmup=1, repeat=1, paths=paths, modes=modes,
                          workdir=bench_dir, progress=False)  # fmt: skip
     return suites.Context(config, spark, 2, Display(enabled=False, total=0), MemorySampler())
 
