@@ -25,6 +25,9 @@ __all__ = ["JIT_OPTION", "compiles_huge_methods", "jit_settings"]
 
 JIT_OPTION = "-XX:-DontCompileHugeMethods"
 _KEYS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+#: :func:`compiles_huge_methods` per session: each ``score`` call asks, and every
+#: question is a round trip to the JVM or the Connect server.
+_ANSWERS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def jit_settings(settings: Mapping[str, str]) -> dict[str, str]:
@@ -52,11 +55,6 @@ def compiles_huge_methods(session: Any) -> bool:
     with contextlib.suppress(TypeError):
         _ANSWERS[session] = answer  # a JVM's options are fixed when it starts
     return answer
-
-
-#: :func:`compiles_huge_methods` per session: each ``score`` call asks, and every
-#: question is a round trip to the JVM or the Connect server.
-_ANSWERS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def _flag_set(session: Any, key: str) -> bool:
